@@ -1,0 +1,220 @@
+"""The lab: the baseline run, then every mutant tested in a sandbox, `jobs` at a time.
+
+The baseline decides whether mutants can be judged at all (a failing suite proves nothing),
+gives the per-mutant timeout, the coverage map, and the check that the tests really import
+the sandbox's copy of the project.
+"""
+
+from __future__ import annotations
+
+import queue
+import tempfile
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import libcst as cst
+
+from importmut.config import Config
+from importmut.coverage_map import CoverageMap
+from importmut.mutants import Catalogue, Mutant
+from importmut.outcomes import Outcome, Status
+from importmut.runner import PytestRunner, TestRun
+from importmut.sandbox import Sandbox, import_roots, package_names
+
+
+class BaselineFailed(Exception):
+    """The unmutated suite does not pass, so no mutant can be judged."""
+
+    def __init__(self, message: str, failing: list[str]) -> None:
+        super().__init__(message)
+        self.failing = failing
+
+
+class SandboxEscape(Exception):
+    """The tests import the project from outside the sandbox; verdicts would be false."""
+
+
+@dataclass
+class LabResult:
+    outcomes: dict[str, Outcome]
+    baseline: TestRun
+    coverage: CoverageMap
+    deselected: tuple[str, ...] = ()
+    partial: bool = False
+    timeout: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase: setup, initialRun, mutation
+
+
+def check_applies(mutant: Mutant) -> str | None:
+    """Why a mutant cannot be tested (a RuntimeError, never a survivor), or None."""
+    if mutant.mutated == mutant.original:
+        return "the mutant did not change the file"
+    try:
+        cst.parse_module(mutant.mutated)
+        compile(mutant.mutated, mutant.path, "exec", dont_inherit=True)
+    except (cst.ParserSyntaxError, SyntaxError, ValueError) as exc:
+        return f"the mutated file does not parse: {str(exc).splitlines()[0]}"
+    return None
+
+
+def decide(mutant: Mutant, run: TestRun) -> Outcome:
+    """Turn one pytest run against a mutant into its outcome, from each test's own result."""
+    if run.timed_out:
+        return Outcome(mutant.id, Status.TIMEOUT, reason=f"no result within {run.duration:.1f}s",
+                       duration=run.duration)
+    if run.collection_errors:
+        nodeids = tuple(nodeid or "<collection>" for nodeid, _ in run.collection_errors)
+        first = run.collection_errors[0][1].strip().splitlines()
+        return Outcome(mutant.id, Status.KILLED, killed_by=nodeids,
+                       reason="collection error: " + (first[-1] if first else ""), duration=run.duration)
+    if run.failed:
+        message = run.tests[run.failed[0]].message.strip().splitlines()
+        return Outcome(mutant.id, Status.KILLED, killed_by=tuple(run.failed), tests_run=tuple(run.passed),
+                       reason=message[0] if message else "", duration=run.duration)
+    if not run.reported:
+        if "while loading conftest" in run.output:
+            return Outcome(mutant.id, Status.KILLED, killed_by=("<conftest>",),
+                           reason="conftest.py failed to import", duration=run.duration)
+        tail = run.output.strip().splitlines()
+        return Outcome(mutant.id, Status.RUNTIME_ERROR, duration=run.duration,
+                       reason=f"pytest exited {run.exit_code} without results: " + (tail[-1] if tail else ""))
+    if run.exit_code != 0 or not run.tests:
+        return Outcome(mutant.id, Status.RUNTIME_ERROR, tests_run=tuple(run.passed), duration=run.duration,
+                       reason=f"pytest exited {run.exit_code} with no failing test")
+    return Outcome(mutant.id, Status.SURVIVED, tests_run=tuple(run.passed), duration=run.duration)
+
+
+def reference_tests(mutant: Mutant, coverage: CoverageMap) -> dict[int, frozenset[str]]:
+    """For each line where the affected names are used: the tests that executed it."""
+    found: dict[int, frozenset[str]] = {}
+    for ref in mutant.references:
+        tests: frozenset[str] = frozenset()
+        for line in ref.lines:
+            tests |= coverage.contexts(mutant.path, line)
+        found[ref.line] = found.get(ref.line, frozenset()) | tests
+    return found
+
+
+class Lab:
+    def __init__(self, config: Config, catalogue: Catalogue,
+                 on_outcome: Callable[[Mutant, Outcome, int, int], None] | None = None,
+                 log_dir: Path | None = None) -> None:
+        self.config = config
+        self.catalogue = catalogue
+        self.on_outcome = on_outcome or (lambda *args: None)
+        self.log_dir = log_dir
+        self.runner = PytestRunner(config.python, config.pytest_args, config.tests,
+                                   import_roots(config), package_names(config))
+
+    def stop(self) -> None:
+        """Kill every running test process (Ctrl-C)."""
+        self.runner.groups.kill_all()
+
+    def baseline(self, sandbox: Sandbox) -> tuple[TestRun, CoverageMap, tuple[str, ...]]:
+        data_file = Path(tempfile.mkdtemp(prefix="importmut-coverage-")) / "coverage"
+        sources = [sandbox.root / path for path in self.config.paths]
+        log = self.log_dir / "baseline.log" if self.log_dir else None
+        run = self.runner.run(sandbox.root, coverage_file=data_file, coverage_source=sources, log_file=log)
+        if run.outside_modules:
+            name, where = run.outside_modules[0]
+            raise SandboxEscape(
+                f"the tests import {name} from {where}, not from importmut's sandbox copy "
+                f"(a `pythonpath` setting or a path in conftest.py points at the original tree); "
+                f"make the path relative so verdicts are not false")
+        failing = [nodeid or "<collection>" for nodeid, _ in run.collection_errors] + run.failed
+        if not run.reported:
+            tail = run.output.strip().splitlines()
+            raise BaselineFailed(f"the baseline test run did not complete (pytest exited {run.exit_code}): "
+                                 + (tail[-1] if tail else "no output"), failing)
+        if run.collection_errors:
+            raise BaselineFailed("the baseline has collection errors", failing)
+        if not run.tests:
+            raise BaselineFailed("the baseline ran no tests", failing)
+        if failing and not self.config.deselect_failing:
+            raise BaselineFailed(f"{len(failing)} test(s) fail on the unmutated code", failing)
+        coverage = CoverageMap.read(data_file, sandbox.root)
+        return run, coverage, tuple(failing)
+
+    def run(self) -> LabResult:
+        started = time.monotonic()
+        first = Sandbox(self.config)
+        sandboxes = [first]
+        try:
+            setup_done = time.monotonic()
+            baseline, coverage, deselected = self.baseline(first)
+            baseline_done = time.monotonic()
+            timeout = baseline.duration * self.config.timeout_factor + self.config.timeout_constant
+            result = LabResult({}, baseline, coverage, deselected, timeout=timeout)
+            todo = [m for m in self.catalogue.mutants if m.ignored is None]
+            for mutant in self.catalogue.mutants:
+                if mutant.ignored is not None:
+                    result.outcomes[mutant.id] = Outcome(mutant.id, Status.IGNORED, reason=mutant.ignored)
+            jobs = max(1, min(self.config.jobs, len(todo)))
+            sandboxes += [Sandbox(self.config) for _ in range(jobs - 1)]
+            free: queue.Queue[Sandbox] = queue.Queue()
+            for sandbox in sandboxes:
+                free.put(sandbox)
+            extra = ["-x"] + [arg for nodeid in deselected for arg in ("--deselect", nodeid)]
+            try:
+                self._test_all(todo, free, extra, timeout, coverage, result, jobs)
+            except KeyboardInterrupt:
+                result.partial = True
+                raise
+            finally:
+                result.phases = {"setup": setup_done - started, "initialRun": baseline_done - setup_done,
+                                 "mutation": time.monotonic() - baseline_done}
+                self.result = result
+            return result
+        finally:
+            for sandbox in sandboxes:
+                sandbox.remove()
+            self.runner.close()
+
+    def _test_all(self, todo: list[Mutant], free: "queue.Queue[Sandbox]", extra: list[str], timeout: float,
+                  coverage: CoverageMap, result: LabResult, jobs: int) -> None:
+        total = len(todo)
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            pending: dict[Future[Outcome], Mutant] = {}
+            waiting = list(reversed(todo))
+            try:
+                while waiting or pending:
+                    while waiting and len(pending) < jobs:
+                        mutant = waiting.pop()
+                        pending[pool.submit(self._test_one, mutant, free, extra, timeout, coverage)] = mutant
+                    done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        mutant = pending.pop(future)
+                        outcome = future.result()
+                        result.outcomes[mutant.id] = outcome
+                        self.on_outcome(mutant, outcome, len(result.outcomes), total)
+            except BaseException:
+                self.stop()
+                for future in pending:
+                    future.cancel()
+                raise
+
+    def _test_one(self, mutant: Mutant, free: "queue.Queue[Sandbox]", extra: list[str], timeout: float,
+                  coverage: CoverageMap) -> Outcome:
+        problem = check_applies(mutant)
+        if problem:
+            return Outcome(mutant.id, Status.RUNTIME_ERROR, reason=problem)
+        sandbox = free.get()
+        try:
+            sandbox.write(mutant.path, mutant.mutated)
+            try:
+                run = self.runner.run(sandbox.root, extra_args=extra, timeout=timeout)
+            finally:
+                sandbox.write(mutant.path, mutant.original)
+        finally:
+            free.put(sandbox)
+        if self.runner.groups.stopping:
+            return Outcome(mutant.id, Status.RUNTIME_ERROR, reason="interrupted")
+        outcome = decide(mutant, run)
+        if outcome.status is Status.SURVIVED and mutant.references and coverage.lines:
+            if not any(reference_tests(mutant, coverage).values()):
+                return Outcome(mutant.id, Status.NO_COVERAGE, tests_run=outcome.tests_run,
+                               reason="no test executes any line that uses the name", duration=outcome.duration)
+        return outcome

@@ -1,0 +1,101 @@
+"""The pytest plugin importmut loads into every test run it starts.
+
+It is copied into a private folder and loaded by module name (`-p _importmut_pytest_plugin`),
+so it may import only the standard library, pytest and (for the baseline) coverage. It records
+each test's own outcome, collection errors, and which project modules were imported from
+outside the sandbox, and writes them as JSON for the lab to read. Settings come from
+environment variables so that the command line stays the user's.
+"""
+
+import json
+import os
+import sys
+import time
+
+RESULTS = os.environ.get("IMPORTMUT_RESULTS")
+COVERAGE_FILE = os.environ.get("IMPORTMUT_COVERAGE")
+COVERAGE_SOURCE = os.environ.get("IMPORTMUT_COVERAGE_SOURCE", "")
+PACKAGES = [name for name in os.environ.get("IMPORTMUT_PACKAGES", "").split(",") if name]
+SANDBOX = os.environ.get("IMPORTMUT_SANDBOX", "")
+
+_tests = {}
+_collection_errors = []
+_coverage = None
+
+if COVERAGE_FILE:
+    try:
+        import coverage
+
+        _coverage = coverage.Coverage(
+            data_file=COVERAGE_FILE,
+            source=[path for path in COVERAGE_SOURCE.split(os.pathsep) if path],
+            config_file=False,
+        )
+        _coverage.start()
+    except ImportError:  # the test interpreter has no coverage: no coverage map, same verdicts
+        _coverage = None
+
+
+def _record(nodeid, outcome, duration, message=""):
+    entry = _tests.setdefault(nodeid, {"outcome": "passed", "duration": 0.0, "message": ""})
+    entry["duration"] += duration
+    rank = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
+    if rank[outcome] >= rank[entry["outcome"]]:
+        entry["outcome"] = outcome
+        entry["message"] = message or entry["message"]
+
+
+def pytest_runtest_logstart(nodeid, location):
+    if _coverage is not None:
+        _coverage.switch_context(nodeid)
+
+
+def pytest_runtest_logreport(report):
+    message = ""
+    if report.failed:
+        crash = getattr(report.longrepr, "reprcrash", None)
+        message = crash.message if crash is not None else str(report.longrepr)[-2000:]
+    if report.when == "call":
+        outcome = "failed" if report.failed else ("skipped" if report.skipped else "passed")
+    elif report.failed:
+        outcome = "error"
+    elif report.skipped:
+        outcome = "skipped"
+    else:
+        outcome = "passed"
+    _record(report.nodeid, outcome, report.duration, message)
+
+
+def pytest_collectreport(report):
+    if report.failed:
+        _collection_errors.append({"nodeid": report.nodeid, "message": str(report.longrepr)[-4000:]})
+
+
+def _outside_modules():
+    """Project modules that were imported from anywhere but the sandbox."""
+    outside = []
+    sandbox = os.path.realpath(SANDBOX) + os.sep if SANDBOX else ""
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] not in PACKAGES:
+            continue
+        filename = getattr(module, "__file__", None)
+        if filename and sandbox and not os.path.realpath(filename).startswith(sandbox):
+            outside.append([name, filename])
+    return outside
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _coverage is not None:
+        _coverage.stop()
+        _coverage.save()
+    if not RESULTS:
+        return
+    data = {
+        "tests": _tests,
+        "collection_errors": _collection_errors,
+        "outside": _outside_modules(),
+        "exitstatus": int(exitstatus),
+        "finished": time.time(),
+    }
+    with open(RESULTS, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)

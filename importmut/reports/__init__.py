@@ -1,0 +1,1 @@
+"""Reporters: each renders the report model (reports.model) in one format."""

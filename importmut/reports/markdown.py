@@ -1,0 +1,101 @@
+"""`survivors.md`: each mutant no test caught, with its diff, where the name is used and what
+the tests did there, for people and pull-request comments. It holds no timings, so a report of
+an unchanged project is the same from run to run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from importmut.outcomes import summary_line
+from importmut.reports.model import MutantRecord, Report
+
+FILE_NAME = "survivors.md"
+MAX_TESTS = 10
+
+
+def _test_list(tests: tuple[str, ...]) -> str:
+    shown = ", ".join(f"`{t}`" for t in tests[:MAX_TESTS])
+    return shown + (f" and {len(tests) - MAX_TESTS} more" if len(tests) > MAX_TESTS else "")
+
+
+def _function(name: str) -> str:
+    return "module level" if name == "<module>" else f"`{name}()`"
+
+
+def _uses(record: MutantRecord) -> list[str]:
+    if not record.uses:
+        return ["The name is never used in this file: the import is unused, or kept only for its side "
+                "effects, and no test notices it is gone."]
+    lines = ["Where the name is used:", ""]
+    for use in record.uses:
+        if not record.covered:
+            ran = "coverage not measured"
+        elif not use.executed:
+            ran = "**no test executes it**"
+        elif use.tests == ("<import>",):
+            ran = "runs at import time"
+        else:
+            ran = "executed by " + _test_list(use.tests)
+        lines.append(f"- `{record.path}:{use.line}` in {_function(use.function)}: {ran}")
+    return lines
+
+
+def _verdict(record: MutantRecord) -> str:
+    unexecuted = record.unexecuted_lines
+    if record.covered and record.uses and len(unexecuted) == len(record.uses):
+        where = ", ".join(str(line) for line in unexecuted)
+        return (f"No test executes any line that uses `{record.name}` (line{'s' if len(unexecuted) > 1 else ''} "
+                f"{where}). Add a test that drives {'them' if len(unexecuted) > 1 else 'it'}.")
+    if record.tests_run:
+        gap = f" Lines no test executes: {', '.join(map(str, unexecuted))}." if unexecuted and record.covered else ""
+        return (f"{len(record.tests_run)} test(s) ran against the mutant and passed: "
+                f"{_test_list(record.tests_run)}.{gap}")
+    return "No test ran against the mutant."
+
+
+def _section(record: MutantRecord) -> list[str]:
+    return [
+        f"### `{record.path}:{record.line}` {record.operator}: `{record.code}`",
+        "",
+        f"- id: `{record.id}`",
+        f"- status: {record.status.value}",
+        f"- mutation: {record.description}",
+        "",
+        *_uses(record),
+        "",
+        _verdict(record),
+        "",
+        "```diff",
+        record.diff.rstrip("\n"),
+        "```",
+        "",
+    ]
+
+
+def render(report: Report) -> str:
+    survivors = [r for r in report.survivors() if not r.hoist_is_safe]
+    safe = [r for r in report.survivors() if r.hoist_is_safe]
+    lines = ["# importmut: surviving import mutants", "",
+             summary_line(r.status for r in report.records), ""]
+    if report.partial:
+        lines += ["**Partial report**: the run was interrupted before every mutant was tested.", ""]
+    if report.deselected:
+        lines += ["Tests failing on the unmutated code, deselected from every mutant run: "
+                  + _test_list(report.deselected), ""]
+    if not survivors:
+        lines += ["Every import mutant was caught by a test.", ""]
+    else:
+        lines += [f"## {len(survivors)} import mutant(s) no test caught", ""]
+        for record in survivors:
+            lines += _section(record)
+    if safe:
+        lines += ["## Safe to hoist", "",
+                  "Moving these function-level imports to module level broke no test (not test gaps):", ""]
+        lines += [f"- `{r.path}:{r.line}` `{r.code}` in {_function(r.scope)}" for r in safe] + [""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def write(report: Report, report_dir: Path) -> Path:
+    path = report_dir / FILE_NAME
+    path.write_text(render(report), encoding="utf-8")
+    return path

@@ -1,0 +1,44 @@
+"""The terminal table: one row per mutant, survivors first."""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+from importmut.outcomes import Status, summary_line
+from importmut.reports.model import MutantRecord, Report
+
+HEADERS = ("file", "line", "operator", "import", "status", "where the name is used", "tests")
+
+
+def _where(record: MutantRecord, limit: int = 4) -> str:
+    shown = [f"{use.line} {use.function if use.function != '<module>' else 'module level'}"
+             + ("" if use.executed or not record.covered else " (not run)") for use in record.uses[:limit]]
+    if len(record.uses) > limit:
+        shown.append(f"+{len(record.uses) - limit} more")
+    return ", ".join(shown) or "-"
+
+
+def _tests(record: MutantRecord) -> str:
+    if record.killed_by:
+        more = f" +{len(record.killed_by) - 1}" if len(record.killed_by) > 1 else ""
+        return record.killed_by[0] + more
+    if record.hoist_is_safe:
+        return "safe to hoist"
+    if record.status is Status.NO_COVERAGE:
+        return "no test runs the uses"
+    if record.status is Status.SURVIVED:
+        return f"{len(record.tests_run)} ran and passed"
+    return record.reason[:60]
+
+
+def render(report: Report) -> str:
+    rows = [(r.path, r.line, r.operator, r.code if r.operator != "localize" else f"{r.code} -> {r.scope}()",
+             r.status.value, _where(r), _tests(r)) for r in report.ordered()]
+    table = tabulate(rows, headers=HEADERS, tablefmt="simple") if rows else "no import mutants"
+    lines = [table, "", summary_line(r.status for r in report.records)]
+    if report.partial:
+        lines.append("PARTIAL: the run was interrupted; mutants not tested are missing from this report")
+    if report.deselected:
+        lines.append(f"{len(report.deselected)} test(s) failing on the unmutated code were deselected")
+    lines.extend(f"warning: {w}" for w in report.warnings)
+    return "\n".join(lines)

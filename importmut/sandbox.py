@@ -1,0 +1,77 @@
+"""Sandboxes: private copies of the project in which mutants are written and tested.
+
+importmut never writes into the user's tree. Each worker owns one sandbox; a mutant is written
+into it, tested, and the original bytes are put back before the next mutant.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from importmut.config import Config
+
+NOT_COPIED = {
+    ".git", ".hg", ".svn", ".importmut", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache",
+    ".tox", ".nox", "node_modules", ".venv", "venv", "mutants",
+}
+SANDBOX_PREFIX = "importmut-sandbox-"
+
+
+def import_roots(config: Config) -> list[str]:
+    """Folders (relative to the root) that must lead sys.path so the sandbox copy is what is imported."""
+    roots: list[str] = []
+    for item in config.paths:
+        top = config.root / item
+        while top.parent != config.root and (top.parent / "__init__.py").is_file():
+            top = top.parent
+        parent = top.parent.relative_to(config.root).as_posix()
+        if parent not in roots:
+            roots.append(parent)
+    return roots or ["."]
+
+
+def package_names(config: Config) -> list[str]:
+    """Top-level import names of the code under mutation (`chat_backend`, `mypkg`)."""
+    names: list[str] = []
+    for item in config.paths:
+        top = config.root / item
+        while top.parent != config.root and (top.parent / "__init__.py").is_file():
+            top = top.parent
+        name = top.stem if top.suffix == ".py" else top.name
+        if name not in names:
+            names.append(name)
+    return names
+
+
+class Sandbox:
+    """One private copy of the project root."""
+
+    def __init__(self, config: Config, parent: Path | None = None) -> None:
+        self.config = config
+        self.home = Path(tempfile.mkdtemp(prefix=SANDBOX_PREFIX, dir=parent))
+        self.root = self.home / config.root.name
+        report_dir = config.report_dir.resolve()
+
+        def ignore(folder: str, names: list[str]) -> set[str]:
+            skipped = {name for name in names if name in NOT_COPIED or name.endswith(".pyc")}
+            for name in names:
+                candidate = Path(folder, name)
+                if candidate == report_dir or (candidate / "pyvenv.cfg").is_file():
+                    skipped.add(name)
+            return skipped
+
+        shutil.copytree(config.root, self.root, symlinks=True, ignore=ignore)
+
+    def path_of(self, relpath: str) -> Path:
+        target = (self.root / relpath).resolve()
+        if not target.is_relative_to(self.root.resolve()):
+            raise ValueError(f"{relpath} is outside the sandbox")
+        return target
+
+    def write(self, relpath: str, data: bytes) -> None:
+        self.path_of(relpath).write_bytes(data)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.home, ignore_errors=True)

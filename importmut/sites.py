@@ -1,0 +1,331 @@
+"""Import sites: every import statement of one file, what it binds and where each name is used.
+
+A site is read with libcst so that its references come from libcst's scope analysis rather
+than from hand-written scope rules, and so that operators can later rewrite the very same
+syntax tree without losing formatting or comments.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.metadata import (
+    ClassScope,
+    FunctionScope,
+    GlobalScope,
+    ParentNodeProvider,
+    PositionProvider,
+    Scope,
+    ScopeProvider,
+)
+
+MODULE_SCOPE = "<module>"
+SKIP_PRAGMA = re.compile(r"#\s*(importmut:\s*skip|pragma:\s*no\s+mutate)\b")
+IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError"}
+
+
+@dataclass(frozen=True, order=True)
+class Reference:
+    """One use of an imported name."""
+
+    line: int
+    column: int
+    function: str  # qualified name of the innermost enclosing def, or MODULE_SCOPE
+    at_import_time: bool  # module level, class body, decorator or default value
+    statement_line: int = 0  # first line of the enclosing statement: what coverage.py reports
+
+    @property
+    def lines(self) -> tuple[int, ...]:
+        return tuple(sorted({self.line, self.statement_line or self.line}))
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One name bound by an import statement."""
+
+    name: str  # the name bound in the scope (`np` for `import numpy as np`, `os` for `import os.path`)
+    target: str  # what is imported (`numpy`, `os.path`, `get_connection_state_machine`)
+    references: tuple[Reference, ...]
+
+    @property
+    def label(self) -> str:
+        """The name as used in mutant ids: the dotted target of `import a.b`, else the bound name."""
+        return self.target if "." in self.target and self.name == self.target.split(".")[0] else self.name
+
+
+@dataclass(frozen=True)
+class Site:
+    """One import statement in one file."""
+
+    path: str  # posix path relative to the project root
+    index: int  # position among the file's import statements, in source order
+    line: int
+    column: int  # 0-based
+    end_line: int
+    end_column: int  # 0-based, exclusive
+    code: str  # the statement's source text, folded onto one line
+    is_from: bool
+    module: str  # `time`, `os.path`, `.handlers`, `..` ...
+    bindings: tuple[Binding, ...]
+    scope: str  # MODULE_SCOPE, a class (`Cls`) or a function (`Cls.method`)
+    in_function: bool
+    top_level: bool  # a statement directly in the module body
+    type_checking: bool = False
+    import_error_guard: bool = False  # inside `try:` whose handlers catch ImportError
+    future: bool = False
+    star: bool = False
+    pragma_skip: bool = False
+
+    @property
+    def ignore_reason(self) -> str | None:
+        if self.future:
+            return "__future__ import"
+        if self.type_checking:
+            return "TYPE_CHECKING import"
+        if self.pragma_skip:
+            return "pragma on the import line"
+        return None
+
+
+@dataclass
+class ParsedFile:
+    """A parsed source file and its sites, with the syntax nodes operators rewrite."""
+
+    path: str
+    source: bytes
+    module: cst.Module
+    sites: list[Site] = field(default_factory=list)
+    nodes: list[cst.Import | cst.ImportFrom] = field(default_factory=list)
+    statements: list[cst.SimpleStatementLine | cst.SimpleStatementSuite] = field(default_factory=list)
+    function_nodes: dict[str, cst.FunctionDef] = field(default_factory=dict)
+
+
+class SourceError(Exception):
+    """A file that libcst cannot parse; carries the file and line for a one-line warning."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = path
+        self.line = line
+
+
+def _dotted(node: cst.BaseExpression | None) -> str:
+    if node is None:
+        return ""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return cst.Module([]).code_for_node(node)
+
+
+def _module_name(node: cst.Import | cst.ImportFrom) -> str:
+    if isinstance(node, cst.Import):
+        return ", ".join(_dotted(alias.name) for alias in node.names)
+    dots = "." * len(node.relative)
+    return dots + _dotted(node.module)
+
+
+def _render(node: cst.Import | cst.ImportFrom) -> str:
+    """The statement on one line, without comments, brackets or a trailing semicolon."""
+    if isinstance(node, cst.ImportFrom) and isinstance(node.names, cst.ImportStar):
+        return f"from {_module_name(node)} import *"
+    names = ", ".join(
+        _dotted(alias.name) + (f" as {_dotted(alias.asname.name)}" if alias.asname else "")  # type: ignore[union-attr]
+        for alias in node.names  # type: ignore[union-attr]
+    )
+    if isinstance(node, cst.Import):
+        return f"import {names}"
+    return f"from {_module_name(node)} import {names}"
+
+
+def _catches_import_error(handler: cst.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    kinds = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+    for kind in kinds:
+        expr = kind.value if isinstance(kind, cst.Element) else kind
+        if _dotted(expr).split(".")[-1] in IMPORT_ERRORS | {"Exception", "BaseException"}:
+            return True
+    return False
+
+
+def _is_type_checking(test: cst.BaseExpression) -> bool:
+    return _dotted(test).split(".")[-1] == "TYPE_CHECKING"
+
+
+class _QualNames(cst.CSTVisitor):
+    """Maps every def and class node to its qualified name (`Cls.method`, `outer.inner`)."""
+
+    def __init__(self) -> None:
+        self.stack: list[str] = []
+        self.names: dict[cst.CSTNode, str] = {}
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.stack.append(node.name.value)
+        self.names[node] = ".".join(self.stack)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.stack.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.stack.append(node.name.value)
+        self.names[node] = ".".join(self.stack)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.stack.pop()
+
+
+def _enclosing_def(scope: Scope, qualnames: dict[cst.CSTNode, str]) -> tuple[str, bool]:
+    """The innermost def around a scope, and whether code there runs at import time."""
+    at_import_time = True
+    function = MODULE_SCOPE
+    current: Scope | None = scope
+    while current is not None and not isinstance(current, GlobalScope):
+        if isinstance(current, FunctionScope):
+            at_import_time = False
+            if function == MODULE_SCOPE and isinstance(current.node, cst.FunctionDef):
+                function = qualnames.get(current.node, current.name or MODULE_SCOPE)
+        current = current.parent
+    return function, at_import_time
+
+
+def _scope_name(scope: Scope, qualnames: dict[cst.CSTNode, str]) -> str:
+    current: Scope | None = scope
+    while current is not None and not isinstance(current, GlobalScope):
+        if isinstance(current, (FunctionScope, ClassScope)) and current.node in qualnames:
+            return qualnames[current.node]
+        current = current.parent
+    return MODULE_SCOPE
+
+
+def parse_file(path: str, source: bytes) -> ParsedFile:
+    """Parse one file and find its import sites; raises SourceError when it does not parse."""
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        raise SourceError(path, exc.raw_line, exc.message) from None
+    except (UnicodeDecodeError, LookupError, SyntaxError) as exc:
+        raise SourceError(path, getattr(exc, "lineno", None) or 1, str(exc)) from None
+    wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
+    scopes = wrapper.resolve(ScopeProvider)
+    positions = wrapper.resolve(PositionProvider)
+    parents = wrapper.resolve(ParentNodeProvider)
+    qualnames_visitor = _QualNames()
+    module.visit(qualnames_visitor)
+    qualnames = qualnames_visitor.names
+    text_lines = module.code.splitlines()
+
+    parsed = ParsedFile(path=path, source=source, module=module)
+    parsed.function_nodes = {
+        name: node for node, name in qualnames.items() if isinstance(node, cst.FunctionDef)
+    }
+
+    collector = _ImportCollector()
+    module.visit(collector)
+    for index, node in enumerate(collector.imports):
+        scope = scopes.get(node)
+        if scope is None:
+            continue
+        statement = parents[node]  # a SimpleStatementLine, or a SimpleStatementSuite (`if x: import y`)
+        start = positions[node].start
+        end = positions[node].end
+        stmt_pos = positions[statement]
+        lines = text_lines[stmt_pos.start.line - 1 : stmt_pos.end.line]
+        pragma = any(SKIP_PRAGMA.search(text) for text in lines)
+        type_checking, guarded = _guards(statement, parents)
+        site_scope = _scope_name(scope, qualnames)
+        in_function = _enclosing_def(scope, qualnames)[1] is False
+        bindings = _bindings(node, scope, positions, parents, qualnames)
+        parsed.sites.append(
+            Site(
+                path=path,
+                index=index,
+                line=start.line,
+                column=start.column,
+                end_line=end.line,
+                end_column=end.column,
+                code=_render(node),
+                is_from=isinstance(node, cst.ImportFrom),
+                module=_module_name(node),
+                bindings=bindings,
+                scope=site_scope,
+                in_function=in_function,
+                top_level=parents.get(statement) is module,
+                type_checking=type_checking,
+                import_error_guard=guarded,
+                future=isinstance(node, cst.ImportFrom) and _dotted(node.module) == "__future__",
+                star=isinstance(node, cst.ImportFrom) and isinstance(node.names, cst.ImportStar),
+                pragma_skip=pragma,
+            )
+        )
+        parsed.nodes.append(node)
+        parsed.statements.append(statement)
+    return parsed
+
+
+class _ImportCollector(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.imports: list[cst.Import | cst.ImportFrom] = []
+
+    def visit_Import(self, node: cst.Import) -> None:
+        self.imports.append(node)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self.imports.append(node)
+
+
+def _guards(statement: cst.CSTNode, parents: dict) -> tuple[bool, bool]:
+    """Whether a statement sits under `if TYPE_CHECKING:` and inside a `try` catching ImportError."""
+    type_checking = guarded = False
+    child: cst.CSTNode = statement
+    node = parents.get(statement)
+    while node is not None and not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Module)):
+        if isinstance(node, cst.If) and _is_type_checking(node.test) and child is node.body:
+            type_checking = True
+        if isinstance(node, cst.Try) and child is node.body:
+            guarded = guarded or any(_catches_import_error(h) for h in node.handlers)
+        child, node = node, parents.get(node)
+    return type_checking, guarded
+
+
+_STATEMENTS = (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.Decorator, cst.Param)
+
+
+def _statement_of(node: cst.CSTNode, parents: dict) -> cst.CSTNode:
+    """The statement (or decorator, or parameter default) a reference belongs to."""
+    current = node
+    while not isinstance(current, _STATEMENTS) and current in parents:
+        current = parents[current]
+    return current
+
+
+def _bindings(
+    node: cst.Import | cst.ImportFrom,
+    scope: Scope,
+    positions: dict,
+    parents: dict,
+    qualnames: dict[cst.CSTNode, str],
+) -> tuple[Binding, ...]:
+    if isinstance(node, cst.ImportFrom) and isinstance(node.names, cst.ImportStar):
+        return ()
+    refs_by_name: dict[str, set[tuple[int, int, str, bool, int]]] = {}
+    for assignment in scope.assignments:
+        if getattr(assignment, "node", None) is not node:
+            continue
+        bound = assignment.name.split(".")[0]
+        found = refs_by_name.setdefault(bound, set())
+        for access in assignment.references:
+            where = positions[access.node].start
+            function, at_import_time = _enclosing_def(access.scope, qualnames)
+            statement_line = positions[_statement_of(access.node, parents)].start.line
+            found.add((where.line, where.column + 1, function, at_import_time, statement_line))
+    bindings = []
+    for alias in node.names:  # type: ignore[union-attr]
+        target = _dotted(alias.name)
+        bound = alias.asname.name.value if alias.asname else target.split(".")[0]  # type: ignore[union-attr]
+        refs = tuple(Reference(*ref) for ref in sorted(refs_by_name.get(bound, set())))
+        bindings.append(Binding(name=bound, target=target, references=refs))
+    return tuple(bindings)
