@@ -106,9 +106,20 @@ class SourceError(Exception):
     """A file that libcst cannot parse; carries the file and line for a one-line warning."""
 
     def __init__(self, path: str, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
+        super().__init__(message)
         self.path = path
         self.line = line
+
+
+def _source_error(path: str, source: bytes, error: Exception) -> SourceError:
+    """Python's own compiler names the line best; libcst's parser sometimes points past it."""
+    try:
+        compile(source, path, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return SourceError(path, exc.lineno or 1, exc.msg)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return SourceError(path, 1, str(exc))
+    return SourceError(path, getattr(error, "raw_line", 1) or 1, str(error).splitlines()[0])
 
 
 def _dotted(node: cst.BaseExpression | None) -> str:
@@ -205,10 +216,8 @@ def parse_file(path: str, source: bytes) -> ParsedFile:
     """Parse one file and find its import sites; raises SourceError when it does not parse."""
     try:
         module = cst.parse_module(source)
-    except cst.ParserSyntaxError as exc:
-        raise SourceError(path, exc.raw_line, exc.message) from None
-    except (UnicodeDecodeError, LookupError, SyntaxError) as exc:
-        raise SourceError(path, getattr(exc, "lineno", None) or 1, str(exc)) from None
+    except (cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError) as exc:
+        raise _source_error(path, source, exc) from None
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
     scopes = wrapper.resolve(ScopeProvider)
     positions = wrapper.resolve(PositionProvider)

@@ -31,9 +31,20 @@ def _tests(record: MutantRecord) -> str:
     return record.reason[:60]
 
 
+def _change(record: MutantRecord) -> str:
+    """The import, and what the operator did to it where the operator name alone does not say."""
+    if record.operator == "drop-name":
+        return f"{record.code} (drop {record.name})"
+    if record.operator == "localize":
+        return f"{record.code} -> {record.scope}()"
+    if record.operator == "hoist":
+        return f"{record.code} (from {record.scope}())"
+    return record.code
+
+
 def render(report: Report) -> str:
-    rows = [(r.path, r.line, r.operator, r.code if r.operator != "localize" else f"{r.code} -> {r.scope}()",
-             r.status.value, _where(r), _tests(r)) for r in report.ordered()]
+    rows = [(r.path, r.line, r.operator, _change(r), r.status.value, _where(r), _tests(r))
+            for r in report.ordered()]
     table = tabulate(rows, headers=HEADERS, tablefmt="simple") if rows else "no import mutants"
     lines = [table, "", summary_line(r.status for r in report.records)]
     if report.partial:

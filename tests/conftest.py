@@ -1,0 +1,70 @@
+"""Shared helpers: running the real CLI as a subprocess, fixture projects, the report schema."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SCHEMA_PACKAGE = "mutation-testing-report-schema@3.8.4"
+SCHEMA_IN_PACKAGE = "package/dist/src/mutation-testing-report-schema.json"
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run `python -m importmut ARGS` the way a user would, and capture what it prints."""
+    full_env = dict(os.environ)
+    full_env.pop("PYTHONPATH", None)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "importmut", *args], cwd=cwd, env=full_env, text=True,
+                          capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every file below root (caches aside) and the sha256 of its bytes."""
+    digest = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digest
+
+
+def statuses(report_dir: Path) -> dict[str, str]:
+    data = json.loads((report_dir / "importmut.json").read_text(encoding="utf-8"))
+    return {m["id"]: m["status"] for f in data["files"].values() for m in f["mutants"]}
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    """Copy a fixture project into a temporary folder, so tests never touch the repository."""
+
+    def copy(name: str) -> Path:
+        target = tmp_path / name
+        shutil.copytree(FIXTURES / name, target, ignore=shutil.ignore_patterns("__pycache__"))
+        return target
+
+    return copy
+
+
+@pytest.fixture(scope="session")
+def report_schema(tmp_path_factory) -> dict:
+    """The mutation-testing-report-schema from its npm package (IMPORTMUT_REPORT_SCHEMA, or `npm pack`)."""
+    given = os.environ.get("IMPORTMUT_REPORT_SCHEMA")
+    if given:
+        return json.loads(Path(given).read_text(encoding="utf-8"))
+    folder = tmp_path_factory.mktemp("schema")
+    npm = shutil.which("npm")
+    assert npm, "npm is needed to fetch the report schema (or set IMPORTMUT_REPORT_SCHEMA)"
+    packed = subprocess.run([npm, "pack", SCHEMA_PACKAGE, "--silent"], cwd=folder, capture_output=True,
+                            text=True, timeout=120)
+    assert packed.returncode == 0, packed.stderr
+    tarball = folder / packed.stdout.strip().splitlines()[-1]
+    shutil.unpack_archive(tarball, folder)
+    return json.loads((folder / SCHEMA_IN_PACKAGE).read_text(encoding="utf-8"))

@@ -1,0 +1,94 @@
+"""The real CLI on fixture projects whose verdicts were derived by hand."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+
+from tests.conftest import run_cli, statuses
+
+PLUGIN_APP = {
+    # the side-effect import fills the plugin registry that welcome() looks "shout" up in
+    "app/__init__.py::delete::<module>::plugins": "Killed",
+    # consumer.py does `from app import Greeter`: the re-export is needed
+    "app/__init__.py::delete::<module>::Greeter": "Killed",
+    "app/consumer.py::delete::<module>::Greeter": "Killed",
+    "app/consumer.py::delete::<module>::PLUGINS": "Killed",
+    # json is used only in Greeter.load's ValueError handler, which no test drives
+    "app/core.py::delete::<module>::json": "NoCoverage",
+    # `log = logging.getLogger(...)` runs at import time
+    "app/core.py::delete::<module>::logging": "Killed",
+    "app/core.py::delete::<module>::os,sys": "Killed",
+    "app/core.py::drop-name::<module>::os": "Killed",  # home() is tested
+    "app/core.py::drop-name::<module>::sys": "Killed",  # greet() is tested through welcome()
+    "app/plugins.py::delete::<module>::register": "Killed",  # the decorator runs at import time
+}
+
+SCOPE_APP = {
+    # normalize is used by setup() (tested) and by handle()'s except branch (never driven):
+    # moving the import into setup() is the incident's scope bug, and no test notices
+    "src/scope_app/service.py::localize::setup::normalize": "NoCoverage",
+    "src/scope_app/service.py::localize::handle::normalize": "Killed",
+    "src/scope_app/service.py::delete::<module>::normalize": "Killed",
+    "src/scope_app/service.py::delete::<module>::TYPE_CHECKING": "Killed",
+    "src/scope_app/service.py::delete::<module>::annotations": "Ignored",
+    "src/scope_app/service.py::delete::<module>::Callable": "Ignored",
+    # json's fallback is repr(), which test_encode tells apart
+    "src/scope_app/codec.py::delete::<module>::fastjson": "Killed",
+    "src/scope_app/codec.py::fallback::<module>::fastjson": "Killed",
+    # zlib's fallback (no compression) round-trips just as well: the fallback works
+    "src/scope_app/codec.py::delete::<module>::zlib": "Killed",
+    "src/scope_app/codec.py::fallback::<module>::zlib": "Survived",
+    "src/scope_app/codec.py::delete::<module>::base64": "Ignored",  # `# importmut: skip`
+    "src/scope_app/codec.py::delete::checksum::hashlib": "Killed",
+    "src/scope_app/codec.py::hoist::checksum::hashlib": "Survived",  # safe to hoist
+    "src/scope_app/cycle_a.py::delete::<module>::describe": "Killed",
+    "src/scope_app/cycle_b.py::delete::describe::NAME": "Killed",
+    "src/scope_app/cycle_b.py::hoist::describe::NAME": "Killed",  # hoisting makes an import cycle
+}
+
+
+def test_plugin_app_verdicts_match_hand_derived(project, report_schema):
+    root = project("plugin_app")
+    result = run_cli("run", str(root), "-j", "2", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert statuses(root / "reports") == PLUGIN_APP
+    data = json.loads((root / "reports" / "importmut.json").read_text())
+    jsonschema.validate(data, report_schema)
+    json_mutant = next(m for m in data["files"]["app/core.py"]["mutants"]
+                       if m["id"] == "app/core.py::delete::<module>::json")
+    assert json_mutant["location"]["start"] == {"line": 1, "column": 1}
+    assert json_mutant["mutatorName"] == "delete"
+    assert data["files"]["app/core.py"]["source"] == (root / "app/core.py").read_text()
+    survivors = (root / "reports" / "survivors.md").read_text()
+    assert "`app/core.py:20` in `Greeter.load()`: **no test executes it**" in survivors
+    assert "-import json" in survivors
+    assert "os,sys" not in survivors  # killed mutants are not listed
+    # the table: survivors first, with where the name is used
+    table_lines = result.stdout.splitlines()
+    assert "NoCoverage" in table_lines[2] and "20 Greeter.load (not run)" in table_lines[2]
+
+
+def test_scope_app_verdicts_with_every_operator(project, report_schema):
+    root = project("scope_app")
+    args = ["run", str(root)] + [x for op in ("delete", "drop-name", "localize", "hoist", "fallback")
+                                 for x in ("-o", op)]
+    result = run_cli(*args, cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert statuses(root / "reports") == SCOPE_APP
+    jsonschema.validate(json.loads((root / "reports" / "importmut.json").read_text()), report_schema)
+    survivors = (root / "reports" / "survivors.md").read_text()
+    assert "moved `normalize` from module level into `setup()`" in survivors
+    assert "`src/scope_app/service.py:20` in `handle()`: **no test executes it**" in survivors
+    assert "## Safe to hoist" in survivors and "`import hashlib` in `checksum()`" in survivors
+
+
+def test_killed_by_names_the_failing_test(project):
+    root = project("plugin_app")
+    assert run_cli("run", str(root), "-q", cwd=root).returncode == 0
+    data = json.loads((root / "reports" / "importmut.json").read_text())
+    by_id = {m["id"]: m for f in data["files"].values() for m in f["mutants"]}
+    assert by_id["app/core.py::drop-name::<module>::os"]["killedBy"] == ["tests/test_app.py::test_home"]
+    assert by_id["app/core.py::delete::<module>::json"]["coveredBy"] == []
+    assert "tests/test_app.py::test_home" in by_id["app/core.py::delete::<module>::json"]["importmut"]["testsRun"]
