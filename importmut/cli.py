@@ -80,13 +80,16 @@ def main() -> None:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Mutants tested at once (default: CPUs).")
 @click.option("-o", "--operator", "operators", multiple=True, type=click.Choice(OPERATORS),
               help="Operator to apply (repeat for several; default: all but hoist).")
+@click.option("--pytest-arg", "pytest_extra", multiple=True, metavar="ARG",
+              help="Argument added to every pytest run (repeatable).")
 @click.option("--deselect-failing", is_flag=True, default=None,
               help="Exclude tests that fail on the unmutated code instead of stopping.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 def run(path: str, report_dir: str | None, jobs: int | None, operators: tuple[str, ...],
-        deselect_failing: bool | None, quiet: bool) -> None:
+        pytest_extra: tuple[str, ...], deselect_failing: bool | None, quiet: bool) -> None:
     """Test every import mutant of the project at PATH and write the reports."""
     config = _config(path, report_dir, jobs=jobs, operators=operators or None, deselect_failing=deselect_failing)
+    config = config.with_overrides(pytest_args=config.pytest_args + pytest_extra)
     catalogue = _catalogue(config)
 
     def progress(mutant: Mutant, outcome: Outcome, done: int, total: int) -> None:
