@@ -22,6 +22,8 @@ PLUGIN_MODULE = "_importmut_pytest_plugin"
 
 @dataclass(frozen=True)
 class TestResult:
+    __test__ = False  # not a pytest test class
+
     outcome: str  # passed, failed, error, skipped
     duration: float
     message: str = ""
@@ -30,6 +32,8 @@ class TestResult:
 @dataclass(frozen=True)
 class TestRun:
     """What one pytest process reported."""
+
+    __test__ = False  # not a pytest test class
 
     tests: dict[str, TestResult] = field(default_factory=dict)
     collection_errors: tuple[tuple[str, str], ...] = ()

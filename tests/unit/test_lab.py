@@ -1,0 +1,83 @@
+"""Verdicts from test runs, and mutants that cannot be tested."""
+
+from __future__ import annotations
+
+from importmut.lab import check_applies, decide
+from importmut.mutants import Mutant
+from importmut.outcomes import Status, score, summary_line
+from importmut.runner import TestResult, TestRun
+from importmut.sites import parse_file
+
+SOURCE = b"import os\n\ndef f():\n    return os.sep\n"
+
+
+def _mutant(mutated: bytes = b"\ndef f():\n    return os.sep\n") -> Mutant:
+    site = parse_file("m.py", SOURCE).sites[0]
+    return Mutant(id="m.py::delete::<module>::os", operator="delete", scope="<module>", name="os", site=site,
+                  description="", replacement="", references=site.bindings[0].references,
+                  original=SOURCE, mutated=mutated)
+
+
+def test_a_failing_test_kills_and_is_named():
+    run = TestRun(tests={"t.py::a": TestResult("passed", 0.1), "t.py::b": TestResult("failed", 0.1, "NameError: os")},
+                  exit_code=1, reported=True)
+    outcome = decide(_mutant(), run)
+    assert outcome.status is Status.KILLED
+    assert outcome.killed_by == ("t.py::b",)
+    assert outcome.tests_run == ("t.py::a",)
+    assert outcome.reason == "NameError: os"
+
+
+def test_an_error_in_setup_kills_too():
+    run = TestRun(tests={"t.py::a": TestResult("error", 0.1, "fixture broke")}, exit_code=1, reported=True)
+    assert decide(_mutant(), run).status is Status.KILLED
+
+
+def test_a_collection_error_kills():
+    run = TestRun(collection_errors=(("tests/test_x.py", "E   NameError: name 'os' is not defined"),),
+                  exit_code=2, reported=True)
+    outcome = decide(_mutant(), run)
+    assert outcome.status is Status.KILLED
+    assert outcome.killed_by == ("tests/test_x.py",)
+    assert "NameError" in outcome.reason
+
+
+def test_all_passing_is_a_survivor_listing_the_tests():
+    run = TestRun(tests={"t.py::a": TestResult("passed", 0.1), "t.py::s": TestResult("skipped", 0.0)},
+                  exit_code=0, reported=True)
+    outcome = decide(_mutant(), run)
+    assert outcome.status is Status.SURVIVED
+    assert outcome.tests_run == ("t.py::a",)
+
+
+def test_a_nonzero_exit_without_a_failing_test_is_a_runtime_error_not_a_survivor():
+    run = TestRun(tests={"t.py::a": TestResult("passed", 0.1)}, exit_code=3, reported=True)
+    assert decide(_mutant(), run).status is Status.RUNTIME_ERROR
+
+
+def test_no_results_at_all_is_a_runtime_error_unless_conftest_failed():
+    crashed = TestRun(exit_code=-11, output="Segmentation fault")
+    assert decide(_mutant(), crashed).status is Status.RUNTIME_ERROR
+    conftest = TestRun(exit_code=4, output="ImportError while loading conftest '/x/tests/conftest.py'.")
+    outcome = decide(_mutant(), conftest)
+    assert outcome.status is Status.KILLED and outcome.killed_by == ("<conftest>",)
+
+
+def test_a_timeout_wins_over_anything_else():
+    run = TestRun(tests={"t.py::a": TestResult("failed", 9.0)}, timed_out=True, duration=9.0, reported=True)
+    assert decide(_mutant(), run).status is Status.TIMEOUT
+
+
+def test_a_mutant_that_changes_nothing_or_does_not_parse_cannot_be_tested():
+    assert check_applies(_mutant()) is None
+    assert "did not change" in check_applies(_mutant(mutated=SOURCE))
+    assert "does not parse" in check_applies(_mutant(mutated=b"def f(:\n"))
+
+
+def test_score_counts_timeouts_as_detected_and_leaves_ignored_out():
+    statuses = [Status.KILLED, Status.TIMEOUT, Status.SURVIVED, Status.NO_COVERAGE, Status.IGNORED,
+                Status.RUNTIME_ERROR]
+    assert score(statuses) == 40.0
+    assert score([Status.IGNORED]) is None
+    assert summary_line(statuses) == (
+        "6 mutants: 1 Survived, 1 NoCoverage, 1 RuntimeError, 1 Timeout, 1 Killed, 1 Ignored; score 40.0%")
