@@ -6,6 +6,7 @@ Exit codes: 0 done (and any gate passed), 1 a gate failed, 2 usage or configurat
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -43,6 +44,11 @@ def _config(path: str, report_dir: str | None = None, **overrides: object) -> Co
     global _error_log_dir
     _error_log_dir = config.report_dir
     return config
+
+
+def _project_root(config: Config) -> str:
+    """The project root as the report names it: relative to the configuration, so reports are portable."""
+    return os.path.relpath(config.root, config.base_dir)
 
 
 def _catalogue(config: Config) -> Catalogue:
@@ -112,10 +118,10 @@ def run(path: str, report_dir: str | None, jobs: int | None, operators: tuple[st
         partial = getattr(lab, "result", None)
         if partial is not None:
             partial.partial = True
-            _write_reports(build_report(catalogue, partial, str(config.root)), config.report_dir)
+            _write_reports(build_report(catalogue, partial, _project_root(config)), config.report_dir)
         click.echo("importmut: interrupted; partial report written", err=True)
         sys.exit(EXIT_INTERRUPTED)
-    report = build_report(catalogue, result, str(config.root))
+    report = build_report(catalogue, result, _project_root(config))
     _write_reports(report, config.report_dir)
     click.echo(table.render(report))
     click.echo(f"reports: {config.report_dir / json_report.FILE_NAME}, {config.report_dir / markdown.FILE_NAME}")

@@ -7,6 +7,7 @@ CLI can print it and exit 2 instead of showing a traceback.
 from __future__ import annotations
 
 import configparser
+import math
 import os
 import shlex
 import sys
@@ -95,7 +96,7 @@ def _check(section: str, key: str, value: Any) -> Any:
         wrong = True
     if wrong:
         raise ConfigError(f"{section}: '{key}' must be {described}, not {value!r}")
-    if key in ("timeout_factor", "timeout_constant") and value <= 0:
+    if key in ("timeout_factor", "timeout_constant") and not (math.isfinite(value) and value > 0):
         raise ConfigError(f"{section}: '{key}' must be greater than 0, not {value!r}")
     if key in ("localize_max", "jobs") and value < 1:
         raise ConfigError(f"{section}: '{key}' must be at least 1, not {value!r}")
@@ -120,9 +121,9 @@ def _from_mutmut(raw: dict[str, Any]) -> dict[str, Any]:
     for key, ours in _MUTMUT_KEYS.items():
         if key in raw:
             if ours == "pytest_args" and isinstance(raw[key], str):
-                settings[ours] = shlex.split(raw[key])
+                settings[ours] = tuple(shlex.split(raw[key]))
             else:
-                settings[ours] = _as_list(raw[key])
+                settings[ours] = tuple(_as_list(raw[key]))
     return settings
 
 
@@ -163,7 +164,7 @@ def load_config(path: Path) -> Config:
         settings = _from_mutmut(tool["mutmut"])
         source = "[tool.mutmut]"
     else:
-        parser = configparser.ConfigParser()
+        parser = configparser.ConfigParser(interpolation=None)
         setup_cfg = base_dir / "setup.cfg"
         if setup_cfg.is_file():
             try:

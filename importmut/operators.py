@@ -74,6 +74,7 @@ class _Rewrite(cst.CSTTransformer):
         self.into_function = into_function
         self.into_module = into_module
         self.inserted = inserted
+        self.orphaned_lines: list[cst.EmptyLine] | None = None
 
     def _replace_small(self, original: cst.CSTNode, updated: cst.CSTNode) -> list:
         body = []
@@ -92,8 +93,23 @@ class _Rewrite(cst.CSTTransformer):
             return updated_node
         body = self._replace_small(original_node, updated_node)
         if not body:
+            self.orphaned_lines = list(original_node.leading_lines)
             return cst.RemoveFromParent()
         return updated_node.with_changes(body=body)
+
+    def _adopt_orphaned_lines(self, original_body: Sequence[cst.CSTNode], updated_body: list,
+                              footer: Sequence[cst.EmptyLine]) -> tuple[list, list]:
+        """Comments above a removed statement move to the statement after it (or the block's footer)."""
+        lines = getattr(self, "orphaned_lines", None)
+        if not lines or not any(node is self.statement for node in original_body):
+            return updated_body, list(footer)
+        self.orphaned_lines = None
+        index = next(i for i, node in enumerate(original_body) if node is self.statement)
+        if index < len(updated_body):
+            following = updated_body[index]
+            updated_body[index] = following.with_changes(leading_lines=[*lines, *following.leading_lines])
+            return updated_body, list(footer)
+        return updated_body, [*lines, *footer]
 
     def leave_SimpleStatementSuite(self, original_node, updated_node):  # type: ignore[override]
         if original_node is not self.statement:
@@ -102,9 +118,10 @@ class _Rewrite(cst.CSTTransformer):
         return updated_node.with_changes(body=body)
 
     def leave_IndentedBlock(self, original_node, updated_node):  # type: ignore[override]
-        if not updated_node.body:
-            return updated_node.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])])
-        return updated_node
+        body, footer = self._adopt_orphaned_lines(original_node.body, list(updated_node.body), updated_node.footer)
+        if not body:
+            body = [cst.SimpleStatementLine([cst.Pass()])]
+        return updated_node.with_changes(body=body, footer=footer)
 
     def leave_FunctionDef(self, original_node, updated_node):  # type: ignore[override]
         if original_node is not self.into_function or self.inserted is None:
@@ -115,6 +132,8 @@ class _Rewrite(cst.CSTTransformer):
         return updated_node.with_changes(body=block.with_changes(body=body))
 
     def leave_Module(self, original_node, updated_node):  # type: ignore[override]
+        body, footer = self._adopt_orphaned_lines(original_node.body, list(updated_node.body), updated_node.footer)
+        updated_node = updated_node.with_changes(body=body, footer=footer)
         if not self.into_module or self.inserted is None:
             return updated_node
         position = _leading_imports_end(updated_node.body)
@@ -139,7 +158,17 @@ def _site_label(site: Site) -> str:
 
 def _without_alias(node: cst.Import | cst.ImportFrom, drop: int) -> cst.Import | cst.ImportFrom:
     names = [alias for i, alias in enumerate(node.names) if i != drop]  # type: ignore[arg-type]
-    names[-1] = names[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    if drop < len(names):  # a name before the end went: the last one is unchanged
+        return node.with_changes(names=names)
+    last, dropped = names[-1].comma, node.names[drop].comma  # type: ignore[index]
+    bracketed = isinstance(node, cst.ImportFrom) and node.lpar
+    if bracketed and isinstance(last, cst.Comma) and isinstance(last.whitespace_after, cst.ParenthesizedWhitespace) \
+            and isinstance(dropped, cst.Comma) and isinstance(dropped.whitespace_after, cst.ParenthesizedWhitespace):
+        # keep the trailing comma and its comment, with the indentation the closing bracket had
+        after = last.whitespace_after.with_changes(last_line=dropped.whitespace_after.last_line)
+        names[-1] = names[-1].with_changes(comma=last.with_changes(whitespace_after=after))
+    else:
+        names[-1] = names[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
     return node.with_changes(names=names)
 
 
@@ -194,7 +223,9 @@ def localize(parsed: ParsedFile, site: Site, options: "OperatorOptions") -> Iter
         for function in users:
             if made >= options.localize_max:
                 break
-            others = tuple(ref for ref in binding.references if ref.function != function)
+            first, last = parsed.function_bodies[function]
+            # uses inside the receiving body (nested functions included) still see the moved import
+            others = tuple(ref for ref in binding.references if not first <= ref.line <= last)
             target = parsed.function_nodes.get(function)
             if not others or target is None or not isinstance(target.body, cst.IndentedBlock):
                 continue

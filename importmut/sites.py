@@ -99,7 +99,8 @@ class ParsedFile:
     sites: list[Site] = field(default_factory=list)
     nodes: list[cst.Import | cst.ImportFrom] = field(default_factory=list)
     statements: list[cst.SimpleStatementLine | cst.SimpleStatementSuite] = field(default_factory=list)
-    function_nodes: dict[str, cst.FunctionDef] = field(default_factory=dict)
+    function_nodes: dict[str, cst.FunctionDef] = field(default_factory=dict)  # the last def of each name
+    function_bodies: dict[str, tuple[int, int]] = field(default_factory=dict)  # first and last line of its body
 
 
 class SourceError(Exception):
@@ -225,11 +226,15 @@ def parse_file(path: str, source: bytes) -> ParsedFile:
     qualnames_visitor = _QualNames()
     module.visit(qualnames_visitor)
     qualnames = qualnames_visitor.names
-    text_lines = module.code.splitlines()
+    text_lines = re.split(r"\r\n|\r|\n", module.code)  # libcst's line breaks, not str.splitlines()'s
 
     parsed = ParsedFile(path=path, source=source, module=module)
     parsed.function_nodes = {
         name: node for node, name in qualnames.items() if isinstance(node, cst.FunctionDef)
+    }
+    parsed.function_bodies = {
+        name: (positions[node.body].start.line, positions[node.body].end.line)
+        for name, node in parsed.function_nodes.items()
     }
 
     collector = _ImportCollector()
@@ -294,7 +299,7 @@ def _guards(statement: cst.CSTNode, parents: dict) -> tuple[bool, bool]:
     while node is not None and not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Module)):
         if isinstance(node, cst.If) and _is_type_checking(node.test) and child is node.body:
             type_checking = True
-        if isinstance(node, cst.Try) and child is node.body:
+        if isinstance(node, (cst.Try, cst.TryStar)) and child is node.body:
             guarded = guarded or any(_catches_import_error(h) for h in node.handlers)
         child, node = node, parents.get(node)
     return type_checking, guarded

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+collect_ignore = ["fixtures"]  # fixture projects are run by importmut, not collected here
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SCHEMA_PACKAGE = "mutation-testing-report-schema@3.8.4"

@@ -1,0 +1,1 @@
+"""Network entry points of the chat service."""

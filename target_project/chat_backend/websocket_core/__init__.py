@@ -1,0 +1,1 @@
+"""WebSocket plumbing: authentication, connection lifecycle, service health and small helpers."""
