@@ -11,7 +11,7 @@ HEADERS = ("file", "line", "operator", "import", "status", "where the name is us
 
 
 def _where(record: MutantRecord, limit: int = 4) -> str:
-    shown = [f"{use.line} {use.function if use.function != '<module>' else 'module level'}"
+    shown = [f"{use.line} {use.function.rsplit('.', 1)[-1] if use.function != '<module>' else 'module level'}"
              + ("" if use.executed or not record.covered else " (not run)") for use in record.uses[:limit]]
     if len(record.uses) > limit:
         shown.append(f"+{len(record.uses) - limit} more")
@@ -31,12 +31,20 @@ def _tests(record: MutantRecord) -> str:
     return record.reason[:60]
 
 
+def _shorten(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def _change(record: MutantRecord) -> str:
     """The import, and what the operator did to it where the operator name alone does not say."""
+    return _shorten(_full_change(record))
+
+
+def _full_change(record: MutantRecord) -> str:
     if record.operator == "drop-name":
         return f"{record.code} (drop {record.name})"
     if record.operator == "localize":
-        return f"{record.code} -> {record.scope}()"
+        return f"{record.code} -> {record.scope.rsplit('.', 1)[-1]}()"
     if record.operator == "hoist":
         return f"{record.code} (from {record.scope}())"
     return record.code

@@ -67,7 +67,7 @@ def test_plugin_app_verdicts_match_hand_derived(project, report_schema):
     assert "os,sys" not in survivors  # killed mutants are not listed
     # the table: survivors first, with where the name is used
     table_lines = result.stdout.splitlines()
-    assert "NoCoverage" in table_lines[2] and "20 Greeter.load (not run)" in table_lines[2]
+    assert "NoCoverage" in table_lines[2] and "20 load (not run)" in table_lines[2]
 
 
 def test_scope_app_verdicts_with_every_operator(project, report_schema):

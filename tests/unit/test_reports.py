@@ -60,7 +60,7 @@ def test_table_puts_survivors_first_and_marks_lines_no_test_runs():
     lines = table.render(_report()).splitlines()
     body = lines[2:6]
     assert [line.split()[0] for line in body] == ["pkg/r.py", "pkg/u.py", "pkg/auth.py", "pkg/h.py"]
-    assert "40 Breaker.check (not run)" in body[2]
+    assert "40 check (not run), 52 record (not run)" in body[2]
     assert "safe to hoist" in body[1]
     assert "tests/test_h.py::test_timing" in body[3]
     assert "4 mutants: 2 Survived, 1 NoCoverage, 1 Killed; score 25.0%" in lines
