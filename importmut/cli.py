@@ -14,7 +14,7 @@ from typing import NoReturn
 
 import click
 
-from importmut import __version__
+from importmut import __version__, stats
 from importmut.config import Config, ConfigError, load_config
 from importmut.lab import BaselineFailed, Lab, SandboxEscape
 from importmut.mutants import Catalogue, Mutant, collect
@@ -90,11 +90,18 @@ def main() -> None:
               help="Argument added to every pytest run (repeatable).")
 @click.option("--deselect-failing", is_flag=True, default=None,
               help="Exclude tests that fail on the unmutated code instead of stopping.")
+@click.option("--isolation", type=click.Choice(("fork", "process")),
+              help="fork: warm workers fork per mutant (default); process: a fresh interpreter per mutant.")
+@click.option("--all-tests", is_flag=True, help="Run the whole suite for every mutant, not only the tests that "
+              "can notice it.")
+@click.option("--stats", "show_stats", is_flag=True, help="Print what the run cost and its lower bound.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 def run(path: str, report_dir: str | None, jobs: int | None, operators: tuple[str, ...],
-        pytest_extra: tuple[str, ...], deselect_failing: bool | None, quiet: bool) -> None:
+        pytest_extra: tuple[str, ...], deselect_failing: bool | None, isolation: str | None, all_tests: bool,
+        show_stats: bool, quiet: bool) -> None:
     """Test every import mutant of the project at PATH and write the reports."""
-    config = _config(path, report_dir, jobs=jobs, operators=operators or None, deselect_failing=deselect_failing)
+    config = _config(path, report_dir, jobs=jobs, operators=operators or None, deselect_failing=deselect_failing,
+                     isolation=isolation, select_tests=False if all_tests else None)
     config = config.with_overrides(pytest_args=config.pytest_args + pytest_extra)
     catalogue = _catalogue(config)
 
@@ -124,6 +131,8 @@ def run(path: str, report_dir: str | None, jobs: int | None, operators: tuple[st
     report = build_report(catalogue, result, _project_root(config))
     _write_reports(report, config.report_dir)
     click.echo(table.render(report))
+    if show_stats:
+        click.echo(stats.render(stats.compute(result.costs.values(), sum(result.phases.values()))))
     click.echo(f"reports: {config.report_dir / json_report.FILE_NAME}, {config.report_dir / markdown.FILE_NAME}")
 
 

@@ -45,6 +45,8 @@ class Config:
     localize_max: int = 5
     deselect_failing: bool = False
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    isolation: str = "fork"  # "fork": warm workers fork per mutant; "process": a fresh interpreter per mutant
+    select_tests: bool = True  # only the tests that can notice each mutant (False: the whole suite)
     source: str = "discovery"  # where the settings came from, for the report
 
     def with_overrides(self, **changes: Any) -> "Config":
@@ -66,6 +68,8 @@ _KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "localize_max": (int, "an integer"),
     "deselect_failing": (bool, "true or false"),
     "jobs": (int, "an integer"),
+    "isolation": (str, '"fork" or "process"'),
+    "select_tests": (bool, "true or false"),
 }
 _MUTMUT_KEYS = {
     "paths_to_mutate": "paths",
@@ -100,6 +104,8 @@ def _check(section: str, key: str, value: Any) -> Any:
         raise ConfigError(f"{section}: '{key}' must be greater than 0, not {value!r}")
     if key in ("localize_max", "jobs") and value < 1:
         raise ConfigError(f"{section}: '{key}' must be at least 1, not {value!r}")
+    if key == "isolation" and value not in ("fork", "process"):
+        raise ConfigError(f"{section}: 'isolation' must be \"fork\" or \"process\", not {value!r}")
     if key == "operators":
         for name in value:
             if name not in OPERATORS:

@@ -8,6 +8,7 @@ the sandbox's copy of the project.
 from __future__ import annotations
 
 import queue
+import shutil
 import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -17,10 +18,12 @@ from typing import Callable
 
 import libcst as cst
 
+from importmut import import_graph
 from importmut.config import Config
 from importmut.coverage_map import CoverageMap
 from importmut.mutants import Catalogue, Mutant
 from importmut.outcomes import Outcome, Status
+from importmut.plan import Planner
 from importmut.runner import PytestRunner, TestRun
 from importmut.sandbox import Sandbox, import_roots, package_names
 
@@ -46,6 +49,7 @@ class LabResult:
     partial: bool = False
     timeout: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase: setup, initialRun, mutation
+    costs: dict[str, "MutantCost"] = field(default_factory=dict)  # mutant id -> what testing it cost
 
 
 def check_applies(mutant: Mutant) -> str | None:
@@ -98,6 +102,16 @@ def reference_tests(mutant: Mutant, coverage: CoverageMap) -> dict[int, frozense
     return found
 
 
+@dataclass(frozen=True)
+class MutantCost:
+    """What testing one mutant cost, and the least it could have cost (for --stats)."""
+
+    tests: int  # tests executed
+    test_seconds: float  # their own durations
+    wall: float  # the whole test run, process start to results
+    bound: float  # killed: the fastest single test that kills it; else the selected tests' baseline time
+
+
 class Lab:
     def __init__(self, config: Config, catalogue: Catalogue,
                  on_outcome: Callable[[Mutant, Outcome, int, int], None] | None = None,
@@ -106,8 +120,9 @@ class Lab:
         self.catalogue = catalogue
         self.on_outcome = on_outcome or (lambda *args: None)
         self.log_dir = log_dir
-        self.runner = PytestRunner(config.python, config.pytest_args, config.tests,
-                                   import_roots(config), package_names(config))
+        self.runner = PytestRunner(config.python, config.pytest_args, config.tests, import_roots(config),
+                                   package_names(config), isolation=config.isolation)
+        self.planner: Planner | None = None
 
     def stop(self) -> None:
         """Kill every running test process (Ctrl-C)."""
@@ -136,7 +151,25 @@ class Lab:
         if failing and not self.config.deselect_failing:
             raise BaselineFailed(f"{len(failing)} test(s) fail on the unmutated code", failing)
         coverage = CoverageMap.read(data_file, sandbox.root)
+        shutil.rmtree(data_file.parent, ignore_errors=True)
         return run, coverage, tuple(failing)
+
+    def _planner(self, sandbox: Sandbox, baseline: TestRun, coverage: CoverageMap,
+                 deselected: tuple[str, ...]) -> Planner:
+        rootdir = Path(baseline.rootdir or sandbox.root).resolve()
+        root = sandbox.root.resolve()
+        test_files: dict[str, str] = {}
+        for nodeid in baseline.tests:
+            if nodeid in deselected:
+                continue
+            path = (rootdir / nodeid.split("::")[0]).resolve()
+            test_files[nodeid] = path.relative_to(root).as_posix() if path.is_relative_to(root) else nodeid
+        test_dirs = sorted({Path(p).parent.as_posix() for p in test_files.values()})
+        graph = import_graph.build(sandbox.root, list(self.config.paths), test_dirs, import_roots(self.config))
+        self.runner.preload = sorted(graph.external)
+        durations = {nodeid: result.duration for nodeid, result in baseline.tests.items()}
+        self.rootdir_relative = rootdir.relative_to(root) if rootdir.is_relative_to(root) else Path(".")
+        return Planner(coverage, graph, test_files, durations)
 
     def run(self) -> LabResult:
         started = time.monotonic()
@@ -145,35 +178,35 @@ class Lab:
         try:
             setup_done = time.monotonic()
             baseline, coverage, deselected = self.baseline(first)
+            self.planner = self._planner(first, baseline, coverage, deselected)
             baseline_done = time.monotonic()
             timeout = baseline.duration * self.config.timeout_factor + self.config.timeout_constant
             result = LabResult({}, baseline, coverage, deselected, timeout=timeout)
+            self.result = result
             todo = [m for m in self.catalogue.mutants if m.ignored is None]
             for mutant in self.catalogue.mutants:
                 if mutant.ignored is not None:
                     result.outcomes[mutant.id] = Outcome(mutant.id, Status.IGNORED, reason=mutant.ignored)
             jobs = max(1, min(self.config.jobs, len(todo)))
-            sandboxes += [Sandbox(self.config) for _ in range(jobs - 1)]
+            sandboxes += [Sandbox(self.config, copy_of=first) for _ in range(jobs - 1)]
             free: queue.Queue[Sandbox] = queue.Queue()
             for sandbox in sandboxes:
                 free.put(sandbox)
-            extra = ["-x"] + [arg for nodeid in deselected for arg in ("--deselect", nodeid)]
             try:
-                self._test_all(todo, free, extra, timeout, coverage, result, jobs)
+                self._test_all(todo, free, timeout, coverage, result, jobs)
             except KeyboardInterrupt:
                 result.partial = True
                 raise
             finally:
                 result.phases = {"setup": setup_done - started, "initialRun": baseline_done - setup_done,
                                  "mutation": time.monotonic() - baseline_done}
-                self.result = result
             return result
         finally:
+            self.runner.close()
             for sandbox in sandboxes:
                 sandbox.remove()
-            self.runner.close()
 
-    def _test_all(self, todo: list[Mutant], free: "queue.Queue[Sandbox]", extra: list[str], timeout: float,
+    def _test_all(self, todo: list[Mutant], free: "queue.Queue[Sandbox]", timeout: float,
                   coverage: CoverageMap, result: LabResult, jobs: int) -> None:
         total = len(todo)
         with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -183,29 +216,46 @@ class Lab:
                 while waiting or pending:
                     while waiting and len(pending) < jobs:
                         mutant = waiting.pop()
-                        pending[pool.submit(self._test_one, mutant, free, extra, timeout, coverage)] = mutant
+                        pending[pool.submit(self._test_one, mutant, free, timeout, coverage)] = mutant
                     done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                     for future in done:
                         mutant = pending.pop(future)
                         outcome = future.result()
                         result.outcomes[mutant.id] = outcome
-                        self.on_outcome(mutant, outcome, len(result.outcomes), total)
+                        self.on_outcome(mutant, outcome, len(result.outcomes) - self._ignored_count(result), total)
             except BaseException:
                 self.stop()
                 for future in pending:
                     future.cancel()
                 raise
 
-    def _test_one(self, mutant: Mutant, free: "queue.Queue[Sandbox]", extra: list[str], timeout: float,
+    @staticmethod
+    def _ignored_count(result: LabResult) -> int:
+        return sum(1 for outcome in result.outcomes.values() if outcome.status is Status.IGNORED)
+
+    def _test_one(self, mutant: Mutant, free: "queue.Queue[Sandbox]", timeout: float,
                   coverage: CoverageMap) -> Outcome:
         problem = check_applies(mutant)
         if problem:
             return Outcome(mutant.id, Status.RUNTIME_ERROR, reason=problem)
+        assert self.planner is not None
+        select: tuple[str, ...] | None = None
+        test_args: tuple[str, ...] | None = None
+        if self.config.select_tests:
+            plan = self.planner.plan(mutant)
+            if not plan.tests:
+                self.result.costs[mutant.id] = MutantCost(0, 0.0, 0.0, 0.0)
+                return Outcome(mutant.id, Status.NO_COVERAGE, reason=plan.reason)
+            select = plan.tests
+            test_args = tuple(dict.fromkeys(self.planner.test_files[nodeid] for nodeid in plan.tests))
         sandbox = free.get()
+        extra = ["-x", "--rootdir", str(sandbox.root / self.rootdir_relative)]
+        extra += [arg for nodeid in self.result.deselected for arg in ("--deselect", nodeid)]
         try:
             sandbox.write(mutant.path, mutant.mutated)
             try:
-                run = self.runner.run(sandbox.root, extra_args=extra, timeout=timeout)
+                run = self.runner.run(sandbox.root, extra_args=extra, timeout=timeout, select=select,
+                                      test_args=test_args)
             finally:
                 sandbox.write(mutant.path, mutant.original)
         finally:
@@ -213,8 +263,21 @@ class Lab:
         if self.runner.groups.stopping:
             return Outcome(mutant.id, Status.RUNTIME_ERROR, reason="interrupted")
         outcome = decide(mutant, run)
+        self.result.costs[mutant.id] = self._cost(outcome, run, select)
         if outcome.status is Status.SURVIVED and mutant.references and coverage.lines:
             if not any(reference_tests(mutant, coverage).values()):
                 return Outcome(mutant.id, Status.NO_COVERAGE, tests_run=outcome.tests_run,
                                reason="no test executes any line that uses the name", duration=outcome.duration)
         return outcome
+
+    def _cost(self, outcome: Outcome, run: TestRun, select: tuple[str, ...] | None) -> MutantCost:
+        assert self.planner is not None
+        durations = self.planner.durations
+        test_seconds = sum(result.duration for result in run.tests.values())
+        if outcome.status is Status.KILLED:
+            known = [durations[t] for t in outcome.killed_by if t in durations]
+            bound = min(known) if known else test_seconds
+        else:
+            needed = select if select is not None else tuple(self.planner.test_files)
+            bound = sum(durations.get(t, 0.0) for t in needed)
+        return MutantCost(len(run.tests), test_seconds, run.duration, bound)

@@ -12,11 +12,14 @@ import os
 import sys
 import time
 
+import pytest
+
 RESULTS = os.environ.get("IMPORTMUT_RESULTS")
 COVERAGE_FILE = os.environ.get("IMPORTMUT_COVERAGE")
 COVERAGE_SOURCE = os.environ.get("IMPORTMUT_COVERAGE_SOURCE", "")
 PACKAGES = [name for name in os.environ.get("IMPORTMUT_PACKAGES", "").split(",") if name]
 SANDBOX = os.environ.get("IMPORTMUT_SANDBOX", "")
+SELECT = os.environ.get("IMPORTMUT_SELECT")  # a file of test ids: run only those, in that order
 
 _tests = {}
 _collection_errors = []
@@ -43,6 +46,19 @@ def _record(nodeid, outcome, duration, message=""):
     if rank[outcome] >= rank[entry["outcome"]]:
         entry["outcome"] = outcome
         entry["message"] = message or entry["message"]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items):
+    if not SELECT:
+        return
+    with open(SELECT, encoding="utf-8") as handle:
+        order = {nodeid: index for index, nodeid in enumerate(handle.read().splitlines())}
+    kept = sorted((item for item in items if item.nodeid in order), key=lambda item: order[item.nodeid])
+    dropped = [item for item in items if item.nodeid not in order]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    items[:] = kept
 
 
 def pytest_runtest_logstart(nodeid, location):
@@ -84,6 +100,7 @@ def _outside_modules():
     return outside
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
     if _coverage is not None:
         _coverage.stop()
@@ -95,7 +112,13 @@ def pytest_sessionfinish(session, exitstatus):
         "collection_errors": _collection_errors,
         "outside": _outside_modules(),
         "exitstatus": int(exitstatus),
+        "rootdir": str(session.config.rootpath),
         "finished": time.time(),
     }
     with open(RESULTS, "w", encoding="utf-8") as handle:
         json.dump(data, handle)
+    if os.environ.get("IMPORTMUT_FORKED"):
+        # a forked child is thrown away: skip pytest's unconfigure (a full gc.collect() among others)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(int(exitstatus))

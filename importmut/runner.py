@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PLUGIN_MODULE = "_importmut_pytest_plugin"
+WORKER_MODULE = "_importmut_worker"
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class TestRun:
     collection_errors: tuple[tuple[str, str], ...] = ()
     outside_modules: tuple[tuple[str, str], ...] = ()
     exit_code: int | None = None
+    rootdir: str = ""  # pytest's rootdir: test ids are relative to it
     timed_out: bool = False
     duration: float = 0.0
     output: str = ""
@@ -83,71 +86,176 @@ def kill_group(pid: int) -> None:
         pass
 
 
+class WorkerDied(Exception):
+    """The warm worker process is gone; the run is repeated in a plain subprocess."""
+
+
+class WarmWorker:
+    """One long-lived worker process for one sandbox; it forks a child per test run (see worker.py)."""
+
+    def __init__(self, command: list[str], cwd: Path, env: dict[str, str], log: Path) -> None:
+        self._log = open(log, "wb")
+        self.process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=self._log, start_new_session=True, text=True, bufsize=1)
+        self.answers: queue.Queue[dict | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            try:
+                self.answers.put(json.loads(line))
+            except ValueError:
+                continue
+        self.answers.put(None)  # the worker is gone
+
+    def _answer(self, timeout: float | None) -> dict:
+        answer = self.answers.get(timeout=timeout)
+        if answer is None:
+            raise WorkerDied()
+        return answer
+
+    def run(self, job: dict, timeout: float | None, groups: ProcessGroups) -> tuple[int, bool]:
+        """Run one job; returns its exit code and whether it timed out."""
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(json.dumps(job) + "\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise WorkerDied() from None
+        pid = self._answer(60)["pid"]
+        groups.add(pid)
+        try:
+            try:
+                return self._answer(timeout)["exit"], False
+            except queue.Empty:
+                kill_group(pid)
+                return self._answer(60)["exit"], True
+        finally:
+            kill_group(pid)  # whatever the tests started and left behind
+            groups.discard(pid)
+
+    def close(self) -> None:
+        kill_group(self.process.pid)
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not wait
+            pass
+        self._log.close()
+
+
 class PytestRunner:
-    """Starts pytest in sandboxes with the importmut plugin loaded."""
+    """Starts pytest in sandboxes with the importmut plugin loaded.
+
+    `isolation="process"` starts a fresh interpreter per run; `"fork"` keeps one warm worker per sandbox
+    that has imported pytest and the third-party modules in `preload`, and forks it per run. The
+    baseline (under coverage) always runs in a fresh process.
+    """
 
     def __init__(self, python: str, pytest_args: tuple[str, ...], tests: tuple[str, ...],
-                 import_roots: list[str], packages: list[str]) -> None:
+                 import_roots: list[str], packages: list[str], isolation: str = "process",
+                 preload: list[str] | None = None) -> None:
         self.python = python
         self.pytest_args = pytest_args
         self.tests = tests
         self.import_roots = import_roots
         self.packages = packages
+        self.isolation = isolation if hasattr(os, "fork") else "process"
+        self.preload = preload or []
         self.groups = ProcessGroups()
         self.plugin_dir = Path(tempfile.mkdtemp(prefix="importmut-plugin-"))
-        shutil.copyfile(Path(__file__).with_name("pytest_plugin.py"), self.plugin_dir / f"{PLUGIN_MODULE}.py")
+        here = Path(__file__).parent
+        shutil.copyfile(here / "pytest_plugin.py", self.plugin_dir / f"{PLUGIN_MODULE}.py")
+        shutil.copyfile(here / "worker.py", self.plugin_dir / f"{WORKER_MODULE}.py")
+        self._workers: dict[Path, WarmWorker] = {}
+        self._lock = threading.Lock()
 
     def close(self) -> None:
+        for worker in self._workers.values():
+            worker.close()
+        self._workers.clear()
         shutil.rmtree(self.plugin_dir, ignore_errors=True)
 
-    def _environment(self, sandbox_root: Path, results: Path, coverage_file: Path | None,
-                     coverage_source: list[Path]) -> dict[str, str]:
+    def _environment(self, sandbox_root: Path, write_bytecode: bool = False) -> dict[str, str]:
         env = dict(os.environ)
         leading = [str(self.plugin_dir)] + [str((sandbox_root / root).resolve()) for root in self.import_roots]
         if env.get("PYTHONPATH"):
             leading.append(env["PYTHONPATH"])
         env["PYTHONPATH"] = os.pathsep.join(leading)
-        env["PYTHONDONTWRITEBYTECODE"] = "1"  # a stale .pyc of the same size and second must never be used
-        env["IMPORTMUT_RESULTS"] = str(results)
+        if write_bytecode:  # the baseline caches compiled (and assertion-rewritten) modules for every mutant
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+        else:  # mutant runs write none: Sandbox.write removes the one .pyc a mutant makes stale
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
         env["IMPORTMUT_SANDBOX"] = str(sandbox_root)
         env["IMPORTMUT_PACKAGES"] = ",".join(self.packages)
-        env.pop("IMPORTMUT_COVERAGE", None)
-        if coverage_file is not None:
-            env["IMPORTMUT_COVERAGE"] = str(coverage_file)
-            env["IMPORTMUT_COVERAGE_SOURCE"] = os.pathsep.join(str(p) for p in coverage_source)
+        for key in ("IMPORTMUT_COVERAGE", "IMPORTMUT_COVERAGE_SOURCE", "IMPORTMUT_SELECT", "IMPORTMUT_RESULTS"):
+            env.pop(key, None)
         return env
+
+    def _worker(self, sandbox_root: Path) -> WarmWorker:
+        with self._lock:
+            worker = self._workers.get(sandbox_root)
+            if worker is None or worker.process.poll() is not None:
+                command = [self.python, str(self.plugin_dir / f"{WORKER_MODULE}.py"), json.dumps(self.preload)]
+                log = self.plugin_dir / f"worker-{len(self._workers)}-{os.getpid()}.log"
+                worker = WarmWorker(command, sandbox_root, self._environment(sandbox_root), log)
+                self._workers[sandbox_root] = worker
+            return worker
 
     def run(self, sandbox_root: Path, *, extra_args: list[str] | None = None, timeout: float | None = None,
             coverage_file: Path | None = None, coverage_source: list[Path] | None = None,
-            log_file: Path | None = None) -> TestRun:
-        """Run the configured tests once in `sandbox_root`."""
+            log_file: Path | None = None, select: tuple[str, ...] | None = None,
+            test_args: tuple[str, ...] | None = None) -> TestRun:
+        """Run the tests once in `sandbox_root`: the configured ones, or `select` (test ids, in that order)
+        collected from `test_args`."""
         work = Path(tempfile.mkdtemp(prefix="importmut-run-"))
         results = work / "results.json"
         output_path = log_file or work / "output.txt"
-        command = [self.python, "-m", "pytest", "-p", PLUGIN_MODULE, "-p", "no:cacheprovider",
-                   *self.pytest_args, *(extra_args or []), *self.tests]
-        env = self._environment(sandbox_root, results, coverage_file, coverage_source or [])
+        args = ["-p", PLUGIN_MODULE, "-p", "no:cacheprovider", *self.pytest_args, *(extra_args or []),
+                *(test_args if test_args is not None else self.tests)]
+        job_env = {"IMPORTMUT_RESULTS": str(results)}
+        if select is not None:
+            (work / "select.txt").write_text("\n".join(select) + "\n", encoding="utf-8")
+            job_env["IMPORTMUT_SELECT"] = str(work / "select.txt")
+        if coverage_file is not None:
+            job_env["IMPORTMUT_COVERAGE"] = str(coverage_file)
+            job_env["IMPORTMUT_COVERAGE_SOURCE"] = os.pathsep.join(str(p) for p in coverage_source or [])
         started = time.monotonic()
-        timed_out = False
         try:
-            with open(output_path, "wb") as output:
-                process = subprocess.Popen(command, cwd=sandbox_root, env=env, stdin=subprocess.DEVNULL,
-                                           stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-                self.groups.add(process.pid)
+            exit_code = timed_out = None
+            if self.isolation == "fork" and coverage_file is None:
+                job = {"args": args, "env": job_env, "cwd": str(sandbox_root), "log": str(output_path)}
                 try:
-                    process.wait(timeout=timeout)
-                except subprocess.TimeoutExpired:
-                    timed_out = True
-                    kill_group(process.pid)
-                    process.wait()
-                finally:
-                    kill_group(process.pid)  # whatever the tests started and left behind
-                    self.groups.discard(process.pid)
+                    exit_code, timed_out = self._worker(sandbox_root).run(job, timeout, self.groups)
+                except WorkerDied:
+                    exit_code = None
+            if exit_code is None:
+                env = {**self._environment(sandbox_root, write_bytecode=coverage_file is not None), **job_env}
+                exit_code, timed_out = self._subprocess([self.python, "-m", "pytest", *args], sandbox_root, env,
+                                                        output_path, timeout)
             duration = time.monotonic() - started
-            text = output_path.read_bytes()[-20000:].decode("utf-8", "replace")
-            return _read_results(results, process.returncode, timed_out, duration, text)
+            text = output_path.read_bytes()[-20000:].decode("utf-8", "replace") if output_path.exists() else ""
+            return _read_results(results, exit_code, bool(timed_out), duration, text)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+    def _subprocess(self, command: list[str], cwd: Path, env: dict[str, str], output_path: Path,
+                    timeout: float | None) -> tuple[int, bool]:
+        timed_out = False
+        with open(output_path, "wb") as output:
+            process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=output,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
+            self.groups.add(process.pid)
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                kill_group(process.pid)
+                process.wait()
+            finally:
+                kill_group(process.pid)  # whatever the tests started and left behind
+                self.groups.discard(process.pid)
+        return process.returncode, timed_out
 
 
 def _read_results(path: Path, exit_code: int, timed_out: bool, duration: float, output: str) -> TestRun:
@@ -162,6 +270,7 @@ def _read_results(path: Path, exit_code: int, timed_out: bool, duration: float, 
         collection_errors=tuple((e["nodeid"], e["message"]) for e in data.get("collection_errors", [])),
         outside_modules=tuple((name, file) for name, file in data.get("outside", [])),
         exit_code=exit_code,
+        rootdir=data.get("rootdir", ""),
         timed_out=timed_out,
         duration=duration,
         output=output,

@@ -48,21 +48,25 @@ def package_names(config: Config) -> list[str]:
 class Sandbox:
     """One private copy of the project root."""
 
-    def __init__(self, config: Config, parent: Path | None = None) -> None:
+    def __init__(self, config: Config, copy_of: "Sandbox | None" = None) -> None:
+        """A copy of the project root, or of another sandbox with its compiled modules."""
         self.config = config
-        self.home = Path(tempfile.mkdtemp(prefix=SANDBOX_PREFIX, dir=parent))
+        self.home = Path(tempfile.mkdtemp(prefix=SANDBOX_PREFIX))
         self.root = self.home / config.root.name
         report_dir = config.report_dir.resolve()
+        keep_bytecode = copy_of is not None
 
         def ignore(folder: str, names: list[str]) -> set[str]:
-            skipped = {name for name in names if name in NOT_COPIED or name.endswith(".pyc")}
+            skipped = {name for name in names if name in NOT_COPIED and not (keep_bytecode and name == "__pycache__")}
+            if not keep_bytecode:
+                skipped |= {name for name in names if name.endswith(".pyc")}
             for name in names:
                 candidate = Path(folder, name)
                 if candidate == report_dir or (candidate / "pyvenv.cfg").is_file():
                     skipped.add(name)
             return skipped
 
-        shutil.copytree(config.root, self.root, symlinks=True, ignore=ignore)
+        shutil.copytree(copy_of.root if copy_of else config.root, self.root, symlinks=True, ignore=ignore)
 
     def path_of(self, relpath: str) -> Path:
         target = (self.root / relpath).resolve()
@@ -71,7 +75,11 @@ class Sandbox:
         return target
 
     def write(self, relpath: str, data: bytes) -> None:
-        self.path_of(relpath).write_bytes(data)
+        """Write a file, dropping its compiled form: a .pyc must never stand in for other source."""
+        target = self.path_of(relpath)
+        for compiled in (target.parent / "__pycache__").glob(f"{target.stem}.*.pyc"):
+            compiled.unlink(missing_ok=True)
+        target.write_bytes(data)
 
     def remove(self) -> None:
         shutil.rmtree(self.home, ignore_errors=True)

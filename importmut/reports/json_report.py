@@ -83,6 +83,7 @@ def to_json(report: Report) -> dict[str, Any]:
             "deselected": list(report.deselected),
             "warnings": list(report.warnings),
             "score": report.score,
+            "stats": report.stats,
         },
     }
 
@@ -120,6 +121,7 @@ def from_json(data: dict[str, Any]) -> Report:
         deselected=tuple(config.get("deselected", ())), warnings=tuple(config.get("warnings", ())),
         phases={k: v / 1000 for k, v in performance.items()},
         thresholds=(data["thresholds"]["high"], data["thresholds"]["low"]),
+        stats=dict(config.get("stats", {})),
     )
 
 

@@ -12,6 +12,7 @@ from importmut.coverage_map import IMPORT_TIME, CoverageMap
 from importmut.lab import LabResult, reference_tests
 from importmut.mutants import Catalogue, Mutant
 from importmut.outcomes import REPORT_ORDER, Outcome, Status, score
+from importmut.stats import compute
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Report:
     warnings: tuple[str, ...] = ()
     phases: dict[str, float] = field(default_factory=dict)
     thresholds: tuple[int, int] = (80, 60)  # high, low
+    stats: dict[str, float] = field(default_factory=dict)  # stats.RunStats.as_dict(), when measured
 
     @property
     def score(self) -> float | None:
@@ -111,4 +113,5 @@ def build_report(catalogue: Catalogue, result: LabResult, project_root: str) -> 
     sources = {path: data.decode("utf-8", "replace") for path, data in catalogue.sources.items()}
     return Report(records=records, sources=sources, tests=tuple(sorted(result.baseline.tests)),
                   project_root=project_root, partial=result.partial, deselected=result.deselected,
-                  warnings=tuple(catalogue.warnings), phases=dict(result.phases))
+                  warnings=tuple(catalogue.warnings), phases=dict(result.phases),
+                  stats=compute(result.costs.values(), sum(result.phases.values())).as_dict())

@@ -1,0 +1,158 @@
+"""The static import graph: which test files (and conftest.py files) may import which project files.
+
+When a mutant breaks a module at import time, every test whose file imports that module, directly
+or through other modules, fails at collection. Coverage cannot say which tests those are (the
+module was imported once, while the first test file was collected), so they are read from the
+import statements instead. Every resolution errs towards more edges: an extra edge costs a test
+run, a missing one could cost a kill.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from importmut.sites import Site, SourceError, parse_file
+
+SKIPPED_PARTS = {"__pycache__", ".git", ".tox", ".nox", ".venv", "venv", "node_modules", "build", "dist"}
+
+
+def module_names(relpath: str, import_roots: list[str]) -> list[str]:
+    """Dotted names a file can be imported as: from each import root it lies under, else every suffix."""
+    path = PurePosixPath(relpath)
+    parts = list(path.with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    names = []
+    for root in import_roots:
+        root_parts = [] if root in ("", ".") else list(PurePosixPath(root).parts)
+        if parts[: len(root_parts)] == root_parts and len(parts) > len(root_parts):
+            names.append(".".join(parts[len(root_parts):]))
+    if not names:  # test helpers: pytest puts their folder (or a parent) on sys.path
+        names = [".".join(parts[i:]) for i in range(len(parts)) if parts[i:]]
+    return names
+
+
+def _package_of(relpath: str, names: list[str]) -> list[str]:
+    """The package a file's relative imports start from."""
+    is_package = relpath.endswith("__init__.py")
+    return [name if is_package else name.rpartition(".")[0] for name in names]
+
+
+def _from_bases(site: Site, packages: list[str]) -> set[str]:
+    """The module of a `from` import, resolved against each package the file may be in."""
+    dots = len(site.module) - len(site.module.lstrip("."))
+    rest = site.module[dots:]
+    if not dots:
+        return {rest}
+    bases = set()
+    for package in packages:
+        parts = package.split(".") if package else []
+        if dots - 1 <= len(parts):
+            bases.add(".".join(parts[: len(parts) - (dots - 1)] + ([rest] if rest else [])))
+    return bases
+
+
+def site_targets(site: Site, packages: list[str]) -> set[str]:
+    """Dotted names a site may import, with every parent package (importing a.b.c runs a and a.b)."""
+    found: set[str] = set()
+    if site.is_from:
+        for base in _from_bases(site, packages):
+            found.add(base)
+            found.update(f"{base}.{binding.target}" if base else binding.target for binding in site.bindings)
+    else:
+        found.update(binding.target for binding in site.bindings)
+    expanded = set()
+    for name in found:
+        parts = [part for part in name.split(".") if part]
+        expanded.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+    return expanded
+
+
+@dataclass
+class ImportGraph:
+    edges: dict[str, set[str]] = field(default_factory=dict)  # relpath -> relpaths it may import
+    sources: dict[str, str] = field(default_factory=dict)  # relpath of each test file -> its text
+    from_imports: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # relpath -> (module, name)
+    module_of: dict[str, list[str]] = field(default_factory=dict)  # relpath -> its dotted names
+
+    by_name: dict[str, set[str]] = field(default_factory=dict)  # dotted name -> files that can be it
+    external: set[str] = field(default_factory=set)  # top-level modules imported that are not the project's
+    _importers_of: dict[str, set[str]] | None = field(default=None, repr=False)  # built on first use
+
+    def project_files_imported_by(self, site: Site) -> set[str]:
+        """The files of the project or its tests that one import statement may load."""
+        packages = _package_of(site.path, self.module_of.get(site.path, []))
+        return {path for name in site_targets(site, packages) for path in self.by_name.get(name, ())}
+
+    def closure(self, relpath: str) -> set[str]:
+        """Every file that importing `relpath` may import, itself included."""
+        seen = {relpath}
+        todo = [relpath]
+        while todo:
+            for target in self.edges.get(todo.pop(), ()):
+                if target not in seen:
+                    seen.add(target)
+                    todo.append(target)
+        return seen
+
+    def importers(self, relpaths: set[str]) -> set[str]:
+        """Files whose import closure reaches any of `relpaths`."""
+        if self._importers_of is None:
+            self._importers_of = defaultdict(set)
+            for path in self.edges:
+                for reached in self.closure(path):
+                    self._importers_of[reached].add(path)
+        return {importer for path in relpaths for importer in self._importers_of.get(path, ())}
+
+
+def build(root: Path, source_paths: list[str], test_paths: list[str], import_roots: list[str]) -> ImportGraph:
+    """Parse the project's and the tests' files and link their imports to files."""
+    files: list[str] = []
+    for item in [*source_paths, *test_paths]:
+        target = root / item
+        candidates = [target] if target.is_file() else sorted(target.rglob("*.py")) if target.is_dir() else []
+        for path in candidates:
+            relative = path.relative_to(root)
+            if not any(part in SKIPPED_PARTS for part in relative.parts) and relative.as_posix() not in files:
+                files.append(relative.as_posix())
+    for conftest in sorted(root.rglob("conftest.py")):  # a conftest.py governs every test below it
+        relative = conftest.relative_to(root)
+        if not any(part in SKIPPED_PARTS for part in relative.parts):
+            files.append(relative.as_posix())
+
+    graph = ImportGraph()
+    by_name: dict[str, set[str]] = defaultdict(set)
+    graph.by_name = by_name
+    parsed_sites: dict[str, list[Site]] = {}
+    for relpath in dict.fromkeys(files):
+        names = module_names(relpath, import_roots)
+        graph.module_of[relpath] = names
+        for name in names:
+            by_name[name].add(relpath)
+        data = (root / relpath).read_bytes()
+        try:
+            parsed_sites[relpath] = parse_file(relpath, data).sites
+        except SourceError:
+            parsed_sites[relpath] = []
+        if not any(relpath.startswith(p.rstrip("/") + "/") or relpath == p for p in source_paths):
+            graph.sources[relpath] = data.decode("utf-8", "replace")
+    for relpath, sites in parsed_sites.items():
+        packages = _package_of(relpath, graph.module_of[relpath])
+        edges: set[str] = set()
+        pairs: set[tuple[str, str]] = set()
+        for site in sites:
+            targets = site_targets(site, packages)
+            for target in targets:
+                edges.update(by_name.get(target, ()))
+            if not site.module.startswith(".") and not site.future:
+                graph.external.update(t for t in targets if "." not in t and t not in by_name)
+            if site.is_from and not site.star:
+                for base in _from_bases(site, packages):
+                    pairs.update((base, binding.target) for binding in site.bindings)
+        edges.discard(relpath)
+        graph.edges[relpath] = edges
+        graph.from_imports[relpath] = pairs
+    return graph
+

@@ -1,0 +1,103 @@
+"""The plan: which tests each mutant needs, fastest first, from the coverage map and the import graph.
+
+A test is selected when it can notice the mutant:
+- it executes a line that uses an affected name (the coverage map);
+- the mutant breaks or changes what a module does while it is imported (a use at import time, a
+  project module imported for its side effects, a hoisted or forced-fallback import), and the test's
+  file or a conftest.py above it imports that module, directly or not (the import graph);
+- it imports an affected name from the module (`from pkg.mod import name`, a re-export), or names it in
+  a string (`mock.patch("pkg.mod.name")`).
+A mutant no test can notice is NoCoverage without running anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from importmut.coverage_map import IMPORT_TIME, CoverageMap
+from importmut.import_graph import ImportGraph
+from importmut.mutants import Mutant
+
+
+@dataclass(frozen=True)
+class TestPlan:
+    __test__ = False  # not a pytest test class
+
+    tests: tuple[str, ...]  # node ids, fastest first
+    import_time: bool  # the mutant acts while its module is imported
+    reason: str = ""  # for NoCoverage: which lines no test executes
+
+
+def _conftest_dir(relpath: str) -> str | None:
+    path = PurePosixPath(relpath)
+    return path.parent.as_posix() if path.name == "conftest.py" else None
+
+
+class Planner:
+    def __init__(self, coverage: CoverageMap, graph: ImportGraph, test_files: dict[str, str],
+                 durations: dict[str, float]) -> None:
+        """test_files maps each baseline test id to its file (relative to the project root)."""
+        self.coverage = coverage
+        self.graph = graph
+        self.test_files = test_files
+        self.durations = durations
+        self.tests_by_file: dict[str, list[str]] = {}
+        for nodeid, path in test_files.items():
+            self.tests_by_file.setdefault(path, []).append(nodeid)
+
+    def tests_importing(self, relpaths: set[str]) -> set[str]:
+        """Tests whose file, or a conftest.py above it, imports any of `relpaths`."""
+        importers = self.graph.importers(relpaths) | relpaths
+        selected: set[str] = set()
+        for importer in importers:
+            selected.update(self.tests_by_file.get(importer, ()))
+            folder = _conftest_dir(importer)
+            if folder is not None:
+                prefix = "" if folder == "." else folder + "/"
+                selected.update(n for n, path in self.test_files.items() if path.startswith(prefix))
+        return selected
+
+    def _names(self, mutant: Mutant) -> set[str]:
+        return {label.split(".")[0] for label in mutant.name.split(",") if label and label != "*"}
+
+    def _acts_at_import(self, mutant: Mutant, executed_at_import: bool) -> bool:
+        site = mutant.site
+        if executed_at_import or any(ref.at_import_time for ref in mutant.references):
+            return True
+        if mutant.operator == "hoist" or (mutant.operator == "fallback" and not site.in_function):
+            return True  # the import (or its fallback) now runs while the module is imported
+        if site.in_function:
+            return False
+        # a module-level import of the project's own code may be there for its side effects
+        return bool(self.graph.project_files_imported_by(site) - {site.path}) or site.star
+
+    def plan(self, mutant: Mutant) -> TestPlan:
+        selected: set[str] = set()
+        executed_at_import = False
+        unexecuted: list[int] = []
+        for ref in mutant.references:
+            contexts = frozenset().union(*(self.coverage.contexts(mutant.path, line) for line in ref.lines))
+            executed_at_import |= IMPORT_TIME in contexts
+            selected.update(c for c in contexts if c != IMPORT_TIME)
+            if not contexts:
+                unexecuted.append(ref.line)
+        import_time = self._acts_at_import(mutant, executed_at_import)
+        if import_time or not mutant.references:
+            selected |= self.tests_importing({mutant.path})
+        names = self._names(mutant)
+        modules = self.graph.module_of.get(mutant.path, [])
+        consumers = {path for path, pairs in self.graph.from_imports.items()
+                     if any((module, name) in pairs for module in modules for name in names)}
+        selected |= self.tests_importing(consumers)
+        for path, text in self.graph.sources.items():
+            if any(f"{module}.{name}" in text for module in modules for name in names):
+                selected.update(self.tests_by_file.get(path, ()))
+        selected &= set(self.test_files)
+        ordered = tuple(sorted(selected, key=lambda nodeid: (self.durations.get(nodeid, 0.0), nodeid)))
+        reason = ""
+        if not ordered:
+            lines = ", ".join(str(line) for line in sorted(set(unexecuted)))
+            reason = (f"no test executes any line that uses the name (line{'s' if len(unexecuted) > 1 else ''} "
+                      f"{lines})" if unexecuted else "no test imports the module")
+        return TestPlan(ordered, import_time, reason)

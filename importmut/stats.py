@@ -1,0 +1,64 @@
+"""Run figures (`importmut run --stats`): what the run cost, and the least it could have cost.
+
+The lower bound is what a perfect oracle would pay to reach the same verdicts: for each killed mutant
+the fastest single test that kills it, for each other mutant the tests that had to run (the selected
+ones, at their baseline durations). Efficiency is that bound over the run's wall time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Iterable, Protocol
+
+
+class Cost(Protocol):
+    tests: int
+    test_seconds: float
+    wall: float
+    bound: float
+
+
+@dataclass(frozen=True)
+class RunStats:
+    mutants: int  # mutants tested (Ignored aside)
+    mutants_run: int  # of which a test process actually ran (NoCoverage is decided without one)
+    tests_executed: int
+    test_seconds: float  # the tests' own durations, summed
+    wall_seconds: float  # the whole run: sandboxes, baseline and mutants
+    overhead_per_mutant: float  # per mutant run, its process time beyond its tests' own durations
+    lower_bound_seconds: float
+
+    @property
+    def efficiency(self) -> float:
+        return self.lower_bound_seconds / self.wall_seconds if self.wall_seconds else 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {**asdict(self), "efficiency": self.efficiency}
+
+
+def compute(costs: Iterable[Cost], wall_seconds: float) -> RunStats:
+    costs = list(costs)
+    ran = [cost for cost in costs if cost.wall > 0]
+    overhead = sum(max(0.0, cost.wall - cost.test_seconds) for cost in ran) / len(ran) if ran else 0.0
+    return RunStats(
+        mutants=len(costs),
+        mutants_run=len(ran),
+        tests_executed=sum(cost.tests for cost in costs),
+        test_seconds=sum(cost.test_seconds for cost in costs),
+        wall_seconds=wall_seconds,
+        overhead_per_mutant=overhead,
+        lower_bound_seconds=sum(cost.bound for cost in costs),
+    )
+
+
+def render(stats: RunStats) -> str:
+    per_mutant = stats.wall_seconds / stats.mutants if stats.mutants else 0.0
+    return "\n".join([
+        f"mutants tested:        {stats.mutants} ({stats.mutants_run} needed a test run)",
+        f"tests executed:        {stats.tests_executed}",
+        f"test-seconds:          {stats.test_seconds:.2f}s",
+        f"wall time:             {stats.wall_seconds:.2f}s ({per_mutant:.3f}s per mutant)",
+        f"overhead per mutant:   {stats.overhead_per_mutant * 1000:.0f} ms beyond its tests",
+        f"lower bound:           {stats.lower_bound_seconds:.2f}s",
+        f"efficiency:            {stats.efficiency:.1%} (lower bound / wall time)",
+    ])
