@@ -19,7 +19,7 @@ from importmut.config import Config, ConfigError, load_config
 from importmut.lab import BaselineFailed, Lab, SandboxEscape
 from importmut.mutants import Catalogue, Mutant, collect
 from importmut.operators import OPERATORS
-from importmut.outcomes import Outcome
+from importmut.progress import Progress
 from importmut.reports import json_report, markdown, table
 from importmut.reports.model import Report, build_report
 
@@ -105,11 +105,8 @@ def run(path: str, report_dir: str | None, jobs: int | None, operators: tuple[st
     config = config.with_overrides(pytest_args=config.pytest_args + pytest_extra)
     catalogue = _catalogue(config)
 
-    def progress(mutant: Mutant, outcome: Outcome, done: int, total: int) -> None:
-        if not quiet:
-            click.echo(f"[{done}/{total}] {outcome.status.value:<12} {mutant.id}", err=True)
-
-    lab = Lab(config, catalogue, on_outcome=progress)
+    bar = Progress(click.get_text_stream("stderr"), quiet=quiet)
+    lab = Lab(config, catalogue, on_outcome=lambda mutant, outcome, done, total: bar.update(outcome, done, total))
     if not quiet:
         click.echo(f"importmut: {len(catalogue.mutants)} mutants in {len(catalogue.sources)} files; "
                    f"running the baseline", err=True)
