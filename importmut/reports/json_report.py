@@ -57,6 +57,7 @@ def _mutant(record: MutantRecord) -> dict[str, Any]:
         "diff": record.diff,
         "testsRun": list(record.tests_run),
         "covered": record.covered,
+        "tool": record.tool,
         "uses": [asdict(use) for use in record.uses],
     }
     return entry
@@ -106,6 +107,7 @@ def _record(path: str, entry: dict[str, Any]) -> MutantRecord:
         reason=entry.get("statusReason", ""), duration=entry.get("duration", 0) / 1000,
         uses=tuple(Use(u["line"], u["function"], u["at_import_time"], tuple(u["tests"])) for u in extra.get("uses", ())),
         covered=extra.get("covered", True),
+        tool=extra.get("tool", "importmut"),
     )
 
 

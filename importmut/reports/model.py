@@ -51,6 +51,7 @@ class MutantRecord:
     duration: float = 0.0
     uses: tuple[Use, ...] = ()
     covered: bool = True  # False when the run had no coverage map to tell
+    tool: str = "importmut"  # "mutmut" for mutants read from a finished `mutmut run`
 
     @property
     def hoist_is_safe(self) -> bool:
