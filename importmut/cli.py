@@ -6,7 +6,9 @@ Exit codes: 0 done (and any gate passed), 1 a gate failed, 2 usage or configurat
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
 import sys
 import traceback
 from pathlib import Path
@@ -14,14 +16,15 @@ from typing import NoReturn
 
 import click
 
-from importmut import __version__, stats
+from importmut import __version__, gate, in_diff, shard, stats
+from importmut.cache import ResultCache
 from importmut.config import Config, ConfigError, load_config
 from importmut.lab import BaselineFailed, Lab, SandboxEscape
 from importmut.mutants import Catalogue, Mutant, collect
 from importmut.operators import OPERATORS
 from importmut.progress import Progress
-from importmut.reports import json_report, markdown, table
-from importmut.reports.model import Report, build_report
+from importmut.reports import json_report, junit, markdown, sarif, table
+from importmut.reports.model import Report, build_report, merge_reports
 
 EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_BASELINE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 ERROR_LOG = "importmut-error.log"
@@ -65,11 +68,16 @@ def _find(catalogue: Catalogue, mutant_id: str) -> Mutant:
     fail(f"no mutant has the id '{mutant_id}' (`importmut list` shows them)")
 
 
+REPORT_FILES = (json_report.FILE_NAME, markdown.FILE_NAME, sarif.FILE_NAME, junit.FILE_NAME)
+
+
 def _write_reports(report: Report, report_dir: Path) -> None:
+    """Every format, rendered from the report as stored, so `importmut report` later gives the same bytes."""
+    report = json_report.from_json(json_report.to_json(report))
     try:
         report_dir.mkdir(parents=True, exist_ok=True)
-        json_report.write(report, report_dir)
-        markdown.write(report, report_dir)
+        for reporter in (json_report, markdown, sarif, junit):
+            reporter.write(report, report_dir)
     except OSError as error:
         fail(f"cannot write the report in {report_dir}: {error.strerror or error}")
 
@@ -78,6 +86,51 @@ def _write_reports(report: Report, report_dir: Path) -> None:
 @click.version_option(__version__, prog_name="importmut")
 def main() -> None:
     """Mutation testing for Python import statements: which deleted or moved import would no test catch?"""
+
+
+def _gate_options(command):
+    command = click.option("--fail-under", type=click.FloatRange(0, 100), metavar="SCORE",
+                           help="Exit 1 when the score is under SCORE (or fail_under in config).")(command)
+    return click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False),
+                        help="An earlier importmut.json: exit 1 only on survivors it does not have.")(command)
+
+
+def _gate(report: Report, config: Config, fail_under: float | None, baseline_file: str | None) -> int:
+    """Print the gates' verdicts; the exit code they call for."""
+    baseline = None
+    if baseline_file is not None:
+        try:
+            baseline = json_report.from_json(json.loads(Path(baseline_file).read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError) as error:
+            fail(f"--baseline {baseline_file}: cannot be read as an importmut.json ({error})")
+    result = gate.evaluate(report, fail_under if fail_under is not None else config.fail_under, baseline)
+    for message in result.messages:
+        click.echo(message, err=not result.passed)
+    return EXIT_OK if result.passed else EXIT_GATE
+
+
+def _scoped(catalogue: Catalogue, config: Config, since: str | None, shard_text: str | None) -> Catalogue:
+    """The mutants this run tests: those in files changed since a revision, and in this shard."""
+    mutants = catalogue.mutants
+    if since is not None:
+        try:
+            changed = in_diff.changed_files(config.root, since)
+        except in_diff.GitError as error:
+            fail(f"--since {since}: {error}")
+        kept = [m for m in mutants if m.path in changed]
+        click.echo(f"importmut: --since {since}: {len(kept)} mutants in {len({m.path for m in kept})} changed "
+                   f"file(s); {len(mutants) - len(kept)} in unchanged files skipped", err=True)
+        mutants = kept
+    if shard_text is not None:
+        try:
+            chosen = shard.parse(shard_text)
+        except ValueError as error:
+            fail(str(error))
+        kept = [m for m in mutants if chosen.holds(m.id)]
+        click.echo(f"importmut: shard {chosen}: {len(kept)} of {len(mutants)} mutants", err=True)
+        mutants = kept
+    return Catalogue(mutants, catalogue.warnings, {p: d for p, d in catalogue.sources.items()
+                                                   if any(m.path == p for m in mutants)})
 
 
 @main.command()
@@ -94,19 +147,26 @@ def main() -> None:
               help="fork: warm workers fork per mutant (default); process: a fresh interpreter per mutant.")
 @click.option("--all-tests", is_flag=True, help="Run the whole suite for every mutant, not only the tests that "
               "can notice it.")
+@click.option("--no-cache", is_flag=True, help="Test every mutant again instead of reusing stored verdicts.")
+@click.option("--since", metavar="REV", help="Only mutate files changed since this git revision.")
+@click.option("--shard", "shard_text", metavar="K/N", help="Test only the K-th of N deterministic shards.")
+@_gate_options
 @click.option("--stats", "show_stats", is_flag=True, help="Print what the run cost and its lower bound.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 def run(path: str, report_dir: str | None, jobs: int | None, operators: tuple[str, ...],
         pytest_extra: tuple[str, ...], deselect_failing: bool | None, isolation: str | None, all_tests: bool,
+        no_cache: bool, since: str | None, shard_text: str | None, fail_under: float | None, baseline_file: str | None,
         show_stats: bool, quiet: bool) -> None:
     """Test every import mutant of the project at PATH and write the reports."""
     config = _config(path, report_dir, jobs=jobs, operators=operators or None, deselect_failing=deselect_failing,
                      isolation=isolation, select_tests=False if all_tests else None)
     config = config.with_overrides(pytest_args=config.pytest_args + pytest_extra)
-    catalogue = _catalogue(config)
+    catalogue = _scoped(_catalogue(config), config, since, shard_text)
 
     bar = Progress(click.get_text_stream("stderr"), quiet=quiet)
-    lab = Lab(config, catalogue, on_outcome=lambda mutant, outcome, done, total: bar.update(outcome, done, total))
+    cache = None if no_cache else _open_cache(config)
+    lab = Lab(config, catalogue, on_outcome=lambda mutant, outcome, done, total: bar.update(outcome, done, total),
+              cache=cache)
     if not quiet:
         click.echo(f"importmut: {len(catalogue.mutants)} mutants in {len(catalogue.sources)} files; "
                    f"running the baseline", err=True)
@@ -122,15 +182,41 @@ def run(path: str, report_dir: str | None, jobs: int | None, operators: tuple[st
         partial = getattr(lab, "result", None)
         if partial is not None:
             partial.partial = True
-            _write_reports(build_report(catalogue, partial, _project_root(config)), config.report_dir)
+            _write_reports(_report(catalogue, partial, config), config.report_dir)
         click.echo("importmut: interrupted; partial report written", err=True)
         sys.exit(EXIT_INTERRUPTED)
-    report = build_report(catalogue, result, _project_root(config))
+    finally:
+        if cache is not None:
+            cache.close()
+    reused = sum(1 for outcome in result.outcomes.values() if outcome.cached)
+    if reused or lab.baseline_reused:
+        click.echo(f"importmut: {reused} verdict(s) reused from {CACHE_DIR}/"
+                   + (" (and the baseline: no file changed)" if lab.baseline_reused else "")
+                   + "; --no-cache tests everything again", err=True)
+    report = _report(catalogue, result, config)
     _write_reports(report, config.report_dir)
     click.echo(table.render(report))
     if show_stats:
         click.echo(stats.render(stats.compute(result.costs.values(), sum(result.phases.values()))))
-    click.echo(f"reports: {config.report_dir / json_report.FILE_NAME}, {config.report_dir / markdown.FILE_NAME}")
+    click.echo(f"reports in {config.report_dir}: " + ", ".join(REPORT_FILES))
+    sys.exit(_gate(report, config, fail_under, baseline_file))
+
+
+CACHE_DIR = ".importmut"
+
+
+def _open_cache(config: Config) -> ResultCache | None:
+    try:
+        return ResultCache(config.base_dir / CACHE_DIR / "cache.sqlite3")
+    except (OSError, sqlite3.Error) as error:
+        click.echo(f"importmut: warning: no result cache ({error}); every mutant is tested", err=True)
+        return None
+
+
+def _report(catalogue: Catalogue, result, config: Config) -> Report:
+    report = build_report(catalogue, result, _project_root(config))
+    report.thresholds = (config.threshold_high, config.threshold_low)
+    return report
 
 
 @main.command("list")
@@ -169,19 +255,78 @@ def apply(mutant_id: str, path: str) -> None:
                f"undo it with `git checkout -- {mutant.path}` or your editor", err=True)
 
 
+def _stored_report(config: Config) -> Report:
+    try:
+        return json_report.read(config.report_dir)
+    except FileNotFoundError:
+        fail(f"no report in {config.report_dir}; run `importmut run` first")
+    except (OSError, ValueError, KeyError) as error:
+        fail(f"cannot read {config.report_dir / json_report.FILE_NAME}: {error}")
+
+
 @main.command()
 @click.argument("path", default=".", type=click.Path())
 @click.option("--report-dir", type=click.Path(file_okay=False), help="Where the last run wrote its reports.")
 def results(path: str, report_dir: str | None) -> None:
     """Print the report of the last run again."""
+    click.echo(table.render(_stored_report(_config(path, report_dir))))
+
+
+FORMATS = {
+    "table": table.render,
+    "json": lambda report: json.dumps(json_report.to_json(report), indent=2) + "\n",
+    "markdown": markdown.render,
+    "sarif": lambda report: json.dumps(sarif.to_sarif(report), indent=2) + "\n",
+    "junit": junit.render,
+}
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path())
+@click.option("--report-dir", type=click.Path(file_okay=False), help="Where the last run wrote its reports.")
+@click.option("-f", "--format", "output_format", type=click.Choice(tuple(FORMATS)), default="table",
+              show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False), help="Write to this file instead of standard output.")
+@_gate_options
+def report(path: str, report_dir: str | None, output_format: str, output: str | None, fail_under: float | None,
+           baseline_file: str | None) -> None:
+    """Render the stored results in one format, without running any test."""
     config = _config(path, report_dir)
+    stored = _stored_report(config)
+    text = FORMATS[output_format](stored)
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as error:
+            fail(f"cannot write {output}: {error.strerror or error}")
+    if fail_under is not None or baseline_file is not None:
+        sys.exit(_gate(stored, config, fail_under, baseline_file))
+
+
+@main.command()
+@click.argument("shards", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--report-dir", required=True, type=click.Path(file_okay=False), help="Where the merged reports go.")
+@_gate_options
+def merge(shards: tuple[str, ...], report_dir: str, fail_under: float | None, baseline_file: str | None) -> None:
+    """Combine the importmut.json of several shards into one report."""
+    parts = []
+    for name in shards:
+        try:
+            parts.append(json_report.from_json(json.loads(Path(name).read_text(encoding="utf-8"))))
+        except (OSError, ValueError, KeyError) as error:
+            fail(f"{name}: cannot be read as an importmut.json ({error})")
     try:
-        report = json_report.read(config.report_dir)
-    except FileNotFoundError:
-        fail(f"no report in {config.report_dir}; run `importmut run` first")
-    except (OSError, ValueError, KeyError) as error:
-        fail(f"cannot read {config.report_dir / json_report.FILE_NAME}: {error}")
-    click.echo(table.render(report))
+        merged = merge_reports(parts)
+    except ValueError as error:
+        fail(str(error))
+    target = Path(report_dir).resolve()
+    _write_reports(merged, target)
+    click.echo(table.render(merged))
+    click.echo(f"reports in {target}: " + ", ".join(REPORT_FILES))
+    config = Config(base_dir=Path.cwd(), root=Path.cwd(), paths=(".",))
+    sys.exit(_gate(merged, config, fail_under, baseline_file))
 
 
 def entry_point() -> None:

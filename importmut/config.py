@@ -47,6 +47,9 @@ class Config:
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     isolation: str = "fork"  # "fork": warm workers fork per mutant; "process": a fresh interpreter per mutant
     select_tests: bool = True  # only the tests that can notice each mutant (False: the whole suite)
+    fail_under: float | None = None  # the gate: exit 1 when the score is lower
+    threshold_high: int = 80  # the report's colour bands (mutation-testing-report-schema thresholds)
+    threshold_low: int = 60
     source: str = "discovery"  # where the settings came from, for the report
 
     def with_overrides(self, **changes: Any) -> "Config":
@@ -70,6 +73,9 @@ _KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "jobs": (int, "an integer"),
     "isolation": (str, '"fork" or "process"'),
     "select_tests": (bool, "true or false"),
+    "fail_under": ((int, float), "a number from 0 to 100"),
+    "threshold_high": (int, "an integer from 0 to 100"),
+    "threshold_low": (int, "an integer from 0 to 100"),
 }
 _MUTMUT_KEYS = {
     "paths_to_mutate": "paths",
@@ -104,6 +110,8 @@ def _check(section: str, key: str, value: Any) -> Any:
         raise ConfigError(f"{section}: '{key}' must be greater than 0, not {value!r}")
     if key in ("localize_max", "jobs") and value < 1:
         raise ConfigError(f"{section}: '{key}' must be at least 1, not {value!r}")
+    if key in ("fail_under", "threshold_high", "threshold_low") and not (0 <= value <= 100):
+        raise ConfigError(f"{section}: '{key}' must be {described}, not {value!r}")
     if key == "isolation" and value not in ("fork", "process"):
         raise ConfigError(f"{section}: 'isolation' must be \"fork\" or \"process\", not {value!r}")
     if key == "operators":

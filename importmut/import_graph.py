@@ -13,13 +13,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from importmut.mutants import is_skipped_dir
 from importmut.sites import Site, SourceError, parse_file
 
-SKIPPED_PARTS = {"__pycache__", ".git", ".tox", ".nox", ".venv", "venv", "node_modules", "build", "dist"}
 
 
-def module_names(relpath: str, import_roots: list[str]) -> list[str]:
-    """Dotted names a file can be imported as: from each import root it lies under, else every suffix."""
+def module_names(relpath: str, import_roots: list[str], source: bool = True) -> list[str]:
+    """Dotted names a file can be imported as: from each import root it lies under; for test-side files
+    (not `source`) also every dotted suffix, since pytest puts their folders on sys.path."""
     path = PurePosixPath(relpath)
     parts = list(path.with_suffix("").parts)
     if parts and parts[-1] == "__init__":
@@ -29,8 +30,8 @@ def module_names(relpath: str, import_roots: list[str]) -> list[str]:
         root_parts = [] if root in ("", ".") else list(PurePosixPath(root).parts)
         if parts[: len(root_parts)] == root_parts and len(parts) > len(root_parts):
             names.append(".".join(parts[len(root_parts):]))
-    if not names:  # test helpers: pytest puts their folder (or a parent) on sys.path
-        names = [".".join(parts[i:]) for i in range(len(parts)) if parts[i:]]
+    if not source or not names:
+        names += [".".join(parts[i:]) for i in range(len(parts)) if ".".join(parts[i:]) not in names]
     return names
 
 
@@ -115,19 +116,22 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
         candidates = [target] if target.is_file() else sorted(target.rglob("*.py")) if target.is_dir() else []
         for path in candidates:
             relative = path.relative_to(root)
-            if not any(part in SKIPPED_PARTS for part in relative.parts) and relative.as_posix() not in files:
+            if not is_skipped_dir(root, relative) and relative.as_posix() not in files:
                 files.append(relative.as_posix())
     for conftest in sorted(root.rglob("conftest.py")):  # a conftest.py governs every test below it
         relative = conftest.relative_to(root)
-        if not any(part in SKIPPED_PARTS for part in relative.parts):
+        if not is_skipped_dir(root, relative):
             files.append(relative.as_posix())
 
     graph = ImportGraph()
     by_name: dict[str, set[str]] = defaultdict(set)
     graph.by_name = by_name
     parsed_sites: dict[str, list[Site]] = {}
+    def is_source(relpath: str) -> bool:
+        return any(relpath == p.rstrip("/") or relpath.startswith(p.rstrip("/") + "/") for p in source_paths)
+
     for relpath in dict.fromkeys(files):
-        names = module_names(relpath, import_roots)
+        names = module_names(relpath, import_roots, is_source(relpath))
         graph.module_of[relpath] = names
         for name in names:
             by_name[name].add(relpath)
@@ -136,7 +140,7 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
             parsed_sites[relpath] = parse_file(relpath, data).sites
         except SourceError:
             parsed_sites[relpath] = []
-        if not any(relpath.startswith(p.rstrip("/") + "/") or relpath == p for p in source_paths):
+        if not is_source(relpath):
             graph.sources[relpath] = data.decode("utf-8", "replace")
     for relpath, sites in parsed_sites.items():
         packages = _package_of(relpath, graph.module_of[relpath])
@@ -147,10 +151,13 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
             for target in targets:
                 edges.update(by_name.get(target, ()))
             if not site.module.startswith(".") and not site.future:
-                graph.external.update(t for t in targets if "." not in t and t not in by_name)
-            if site.is_from and not site.star:
+                graph.external.update(t for t in targets if "." not in t and t not in by_name
+                                      and not (root / t).exists() and not (root / f"{t}.py").exists())
+            if site.is_from:
                 for base in _from_bases(site, packages):
                     pairs.update((base, binding.target) for binding in site.bindings)
+                    if site.star:
+                        pairs.add((base, "*"))  # re-exports whatever the module binds
         edges.discard(relpath)
         graph.edges[relpath] = edges
         graph.from_imports[relpath] = pairs

@@ -7,25 +7,27 @@ the sandbox's copy of the project.
 
 from __future__ import annotations
 
+import json
 import queue
 import shutil
 import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 import libcst as cst
 
-from importmut import import_graph
+from importmut import __version__, import_graph
+from importmut.cache import ResultCache, digest, file_hashes
 from importmut.config import Config
 from importmut.coverage_map import CoverageMap
 from importmut.mutants import Catalogue, Mutant
 from importmut.outcomes import Outcome, Status
-from importmut.plan import Planner
+from importmut.plan import Planner, TestPlan
 from importmut.runner import PytestRunner, TestRun
-from importmut.sandbox import Sandbox, import_roots, package_names
+from importmut.sandbox import Sandbox, import_roots, package_names, project_files
 
 
 class BaselineFailed(Exception):
@@ -115,8 +117,12 @@ class MutantCost:
 class Lab:
     def __init__(self, config: Config, catalogue: Catalogue,
                  on_outcome: Callable[[Mutant, Outcome, int, int], None] | None = None,
-                 log_dir: Path | None = None) -> None:
+                 log_dir: Path | None = None, cache: ResultCache | None = None) -> None:
         self.config = config
+        self.cache = cache
+        self.baseline_reused = False
+        self.result: LabResult | None = None
+        self.total = 0
         self.catalogue = catalogue
         self.on_outcome = on_outcome or (lambda *args: None)
         self.log_dir = log_dir
@@ -154,75 +160,146 @@ class Lab:
         shutil.rmtree(data_file.parent, ignore_errors=True)
         return run, coverage, tuple(failing)
 
-    def _planner(self, sandbox: Sandbox, baseline: TestRun, coverage: CoverageMap,
+    def _planner(self, root: Path, baseline: TestRun, coverage: CoverageMap,
                  deselected: tuple[str, ...]) -> Planner:
-        rootdir = Path(baseline.rootdir or sandbox.root).resolve()
-        root = sandbox.root.resolve()
+        """`root` is where the baseline ran; the import graph is read from the user's tree (never written)."""
+        rootdir = (root / baseline.rootdir).resolve()
+        root = root.resolve()
         test_files: dict[str, str] = {}
         for nodeid in baseline.tests:
             if nodeid in deselected:
                 continue
             path = (rootdir / nodeid.split("::")[0]).resolve()
             test_files[nodeid] = path.relative_to(root).as_posix() if path.is_relative_to(root) else nodeid
-        test_dirs = sorted({Path(p).parent.as_posix() for p in test_files.values()})
-        graph = import_graph.build(sandbox.root, list(self.config.paths), test_dirs, import_roots(self.config))
+        # whole top-level test folders, so helpers in folders without tests are read too
+        test_dirs = sorted({Path(p).parts[0] if len(Path(p).parts) > 1 else "." for p in test_files.values()}
+                           | set(self.config.tests))
+        graph = import_graph.build(self.config.root, list(self.config.paths), test_dirs, import_roots(self.config))
         self.runner.preload = sorted(graph.external)
         durations = {nodeid: result.duration for nodeid, result in baseline.tests.items()}
         self.rootdir_relative = rootdir.relative_to(root) if rootdir.is_relative_to(root) else Path(".")
         return Planner(coverage, graph, test_files, durations)
 
+    def _settings_key(self) -> str:
+        """What shapes a test run besides the files: a change here invalidates every stored verdict."""
+        config = self.config
+        return digest(__version__, config.python, *config.pytest_args, "|", *config.tests, "|", *config.paths,
+                      str(config.select_tests), str(config.deselect_failing))
+
+    def _verdict_key(self, mutant: Mutant, plan: TestPlan, hashes: dict[str, str]) -> str:
+        assert self.planner is not None
+        files = {mutant.path} | self.planner.files_deciding(plan.tests)
+        return digest(self._settings_key(), mutant.id, mutant.mutated, "\n".join(sorted(plan.tests)),
+                      json.dumps({f: hashes.get(f, "") for f in sorted(files)}))
+
+    def _baseline(self, hashes: dict[str, str], sandboxes: list[Sandbox]) -> tuple[TestRun, CoverageMap, Path]:
+        """The stored baseline when no file changed, else a fresh one in a new sandbox."""
+        key = digest(self._settings_key(), json.dumps(sorted(hashes.items())))
+        if self.cache is not None:
+            stored = self.cache.baseline(key)
+            if stored is not None:
+                self.baseline_reused = True
+                return stored[0], stored[1], self.config.root
+        first = Sandbox(self.config)
+        sandboxes.append(first)
+        run, coverage, _ = self.baseline(first)
+        rootdir = Path(run.rootdir or first.root).resolve()
+        relative = rootdir.relative_to(first.root.resolve()) if rootdir.is_relative_to(first.root.resolve()) else Path(".")
+        run = replace(run, rootdir=relative.as_posix())
+        if self.cache is not None:
+            self.cache.store_baseline(key, run, coverage)
+        return run, coverage, first.root
+
     def run(self) -> LabResult:
         started = time.monotonic()
-        first = Sandbox(self.config)
-        sandboxes = [first]
+        sandboxes: list[Sandbox] = []
         try:
+            hashes = file_hashes(self.config.root, project_files(self.config))
             setup_done = time.monotonic()
-            baseline, coverage, deselected = self.baseline(first)
-            self.planner = self._planner(first, baseline, coverage, deselected)
+            baseline, coverage, baseline_root = self._baseline(hashes, sandboxes)
+            deselected = tuple(sorted(n for n, r in baseline.tests.items() if r.outcome in ("failed", "error")))
+            self.planner = self._planner(baseline_root, baseline, coverage, deselected)
             baseline_done = time.monotonic()
             timeout = baseline.duration * self.config.timeout_factor + self.config.timeout_constant
             result = LabResult({}, baseline, coverage, deselected, timeout=timeout)
             self.result = result
-            todo = [m for m in self.catalogue.mutants if m.ignored is None]
             for mutant in self.catalogue.mutants:
                 if mutant.ignored is not None:
                     result.outcomes[mutant.id] = Outcome(mutant.id, Status.IGNORED, reason=mutant.ignored)
-            jobs = max(1, min(self.config.jobs, len(todo)))
-            sandboxes += [Sandbox(self.config, copy_of=first) for _ in range(jobs - 1)]
-            free: queue.Queue[Sandbox] = queue.Queue()
-            for sandbox in sandboxes:
-                free.put(sandbox)
-            try:
-                self._test_all(todo, free, timeout, coverage, result, jobs)
-            except KeyboardInterrupt:
-                result.partial = True
-                raise
-            finally:
-                result.phases = {"setup": setup_done - started, "initialRun": baseline_done - setup_done,
-                                 "mutation": time.monotonic() - baseline_done}
+            todo = self._plan_all(result, hashes)
+            if todo:
+                jobs = max(1, min(self.config.jobs, len(todo)))
+                if not sandboxes:
+                    sandboxes.append(Sandbox(self.config))
+                sandboxes += [Sandbox(self.config, copy_of=sandboxes[0]) for _ in range(jobs - 1)]
+                free: queue.Queue[Sandbox] = queue.Queue()
+                for sandbox in sandboxes:
+                    free.put(sandbox)
+                try:
+                    self._test_all(todo, free, timeout, coverage, result, jobs)
+                except KeyboardInterrupt:
+                    result.partial = True
+                    raise
+            result.phases = {"setup": setup_done - started, "initialRun": baseline_done - setup_done,
+                             "mutation": time.monotonic() - baseline_done}
             return result
         finally:
+            if getattr(self, "result", None) is not None and not self.result.phases:
+                self.result.phases = {"setup": 0.0, "initialRun": 0.0, "mutation": time.monotonic() - started}
             self.runner.close()
             for sandbox in sandboxes:
                 sandbox.remove()
 
-    def _test_all(self, todo: list[Mutant], free: "queue.Queue[Sandbox]", timeout: float,
-                  coverage: CoverageMap, result: LabResult, jobs: int) -> None:
-        total = len(todo)
+    def _plan_all(self, result: LabResult, hashes: dict[str, str]) -> list[tuple[Mutant, TestPlan | None, str]]:
+        """Decide what needs no run (NoCoverage, a stored verdict, a mutant that cannot apply); the rest."""
+        assert self.planner is not None
+        todo: list[tuple[Mutant, TestPlan | None, str]] = []
+        candidates = [m for m in self.catalogue.mutants if m.ignored is None]
+        total = len(candidates)
+        for mutant in candidates:
+            problem = check_applies(mutant)
+            plan = self.planner.plan(mutant) if self.config.select_tests else None
+            key = ""
+            if problem:
+                outcome: Outcome | None = Outcome(mutant.id, Status.RUNTIME_ERROR, reason=problem)
+            elif plan is not None and not plan.tests:
+                outcome = Outcome(mutant.id, Status.NO_COVERAGE, reason=plan.reason)
+                result.costs[mutant.id] = MutantCost(0, 0.0, 0.0, 0.0)
+            else:
+                key = self._verdict_key(mutant, plan or TestPlan(tuple(self.planner.test_files), True), hashes)
+                outcome = self.cache.verdict(key) if self.cache is not None else None
+                if outcome is not None:
+                    outcome = self._relabel(mutant, outcome, result.coverage)
+                    result.costs[mutant.id] = MutantCost(0, 0.0, 0.0, 0.0)
+            if outcome is None:
+                todo.append((mutant, plan, key))
+                continue
+            result.outcomes[mutant.id] = outcome
+            self.on_outcome(mutant, outcome, len(result.outcomes) - self._ignored_count(result), total)
+        self.total = total
+        return todo
+
+    def _test_all(self, todo: list[tuple[Mutant, TestPlan | None, str]], free: "queue.Queue[Sandbox]",
+                  timeout: float, coverage: CoverageMap, result: LabResult, jobs: int) -> None:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            pending: dict[Future[Outcome], Mutant] = {}
+            pending: dict[Future[Outcome], tuple[Mutant, str]] = {}
             waiting = list(reversed(todo))
             try:
                 while waiting or pending:
                     while waiting and len(pending) < jobs:
-                        mutant = waiting.pop()
-                        pending[pool.submit(self._test_one, mutant, free, timeout, coverage)] = mutant
+                        mutant, plan, key = waiting.pop()
+                        future = pool.submit(self._test_one, mutant, plan, free, timeout, coverage)
+                        pending[future] = (mutant, key)
                     done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                     for future in done:
-                        mutant = pending.pop(future)
+                        mutant, key = pending.pop(future)
                         outcome = future.result()
+                        if self.cache is not None and not self.runner.groups.stopping:
+                            self.cache.store_verdict(key, outcome)
+                        outcome = self._relabel(mutant, outcome, coverage)
                         result.outcomes[mutant.id] = outcome
-                        self.on_outcome(mutant, outcome, len(result.outcomes) - self._ignored_count(result), total)
+                        self.on_outcome(mutant, outcome, len(result.outcomes) - self._ignored_count(result),
+                                        self.total)
             except BaseException:
                 self.stop()
                 for future in pending:
@@ -233,21 +310,20 @@ class Lab:
     def _ignored_count(result: LabResult) -> int:
         return sum(1 for outcome in result.outcomes.values() if outcome.status is Status.IGNORED)
 
-    def _test_one(self, mutant: Mutant, free: "queue.Queue[Sandbox]", timeout: float,
+    @staticmethod
+    def _relabel(mutant: Mutant, outcome: Outcome, coverage: CoverageMap) -> Outcome:
+        """A survivor whose uses no test executes is NoCoverage: the tests that ran could not reach them."""
+        if outcome.status is Status.SURVIVED and mutant.references and coverage.lines:
+            if not any(reference_tests(mutant, coverage).values()):
+                return replace(outcome, status=Status.NO_COVERAGE,
+                               reason="no test executes any line that uses the name")
+        return outcome
+
+    def _test_one(self, mutant: Mutant, plan: TestPlan | None, free: "queue.Queue[Sandbox]", timeout: float,
                   coverage: CoverageMap) -> Outcome:
-        problem = check_applies(mutant)
-        if problem:
-            return Outcome(mutant.id, Status.RUNTIME_ERROR, reason=problem)
         assert self.planner is not None
-        select: tuple[str, ...] | None = None
-        test_args: tuple[str, ...] | None = None
-        if self.config.select_tests:
-            plan = self.planner.plan(mutant)
-            if not plan.tests:
-                self.result.costs[mutant.id] = MutantCost(0, 0.0, 0.0, 0.0)
-                return Outcome(mutant.id, Status.NO_COVERAGE, reason=plan.reason)
-            select = plan.tests
-            test_args = tuple(dict.fromkeys(self.planner.test_files[nodeid] for nodeid in plan.tests))
+        select = plan.tests if plan is not None else None
+        test_args = tuple(dict.fromkeys(self.planner.test_files[t] for t in select)) if select else None
         sandbox = free.get()
         extra = ["-x", "--rootdir", str(sandbox.root / self.rootdir_relative)]
         extra += [arg for nodeid in self.result.deselected for arg in ("--deselect", nodeid)]
@@ -264,10 +340,6 @@ class Lab:
             return Outcome(mutant.id, Status.RUNTIME_ERROR, reason="interrupted")
         outcome = decide(mutant, run)
         self.result.costs[mutant.id] = self._cost(outcome, run, select)
-        if outcome.status is Status.SURVIVED and mutant.references and coverage.lines:
-            if not any(reference_tests(mutant, coverage).values()):
-                return Outcome(mutant.id, Status.NO_COVERAGE, tests_run=outcome.tests_run,
-                               reason="no test executes any line that uses the name", duration=outcome.duration)
         return outcome
 
     def _cost(self, outcome: Outcome, run: TestRun, select: tuple[str, ...] | None) -> MutantCost:

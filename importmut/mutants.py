@@ -16,7 +16,14 @@ from importmut.config import Config
 from importmut.operators import OPERATOR_FUNCTIONS, OperatorOptions
 from importmut.sites import Reference, Site, SourceError, parse_file
 
-SKIPPED_DIRS = {"__pycache__", ".git", ".hg", ".tox", ".nox", ".venv", "venv", "node_modules", "build", "dist"}
+def is_skipped_dir(root: Path, relative: Path) -> bool:
+    """Folders that never hold the project's source: caches, hidden folders, node_modules, virtualenvs."""
+    for depth, part in enumerate(relative.parts[:-1]):
+        if part in ("__pycache__", "node_modules") or part.startswith("."):
+            return True
+        if (root.joinpath(*relative.parts[: depth + 1]) / "pyvenv.cfg").is_file():
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,7 @@ def source_files(config: Config) -> list[str]:
         candidates: Iterable[Path] = [target] if target.is_file() else target.rglob("*.py")
         for path in candidates:
             relative = path.relative_to(config.root)
-            if any(part in SKIPPED_DIRS for part in relative.parts) or path.suffix != ".py":
+            if is_skipped_dir(config.root, relative) or path.suffix != ".py":
                 continue
             found.add(relative.as_posix())
     return sorted(found)

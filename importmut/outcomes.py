@@ -33,6 +33,7 @@ class Outcome:
     tests_run: tuple[str, ...] = ()  # tests that ran and passed against the mutant
     reason: str = ""  # one or two lines for a reader: the failure, the error, why it is ignored
     duration: float = 0.0  # seconds the test process took
+    cached: bool = False  # reused from an earlier run (see cache.py)
 
 
 def score(statuses: Iterable[Status]) -> float | None:

@@ -45,6 +45,26 @@ class Planner:
         self.tests_by_file: dict[str, list[str]] = {}
         for nodeid, path in test_files.items():
             self.tests_by_file.setdefault(path, []).append(nodeid)
+        self.files_by_test: dict[str, set[str]] = {}
+        for path, by_line in coverage.lines.items():
+            for contexts in by_line.values():
+                for context in contexts:
+                    self.files_by_test.setdefault(context, set()).add(path)
+
+    def files_deciding(self, tests: tuple[str, ...]) -> set[str]:
+        """Files whose change could change these tests' outcome: their own files, what they import, what they
+        executed, and the conftest.py files above them."""
+        files: set[str] = set()
+        for nodeid in tests:
+            test_file = self.test_files.get(nodeid)
+            if test_file is not None:
+                files |= self.graph.closure(test_file)
+            files |= self.files_by_test.get(nodeid, set())
+        folders = {str(PurePosixPath(path).parent) for path in files}
+        files |= {path for path in self.graph.edges if _conftest_dir(path) is not None
+                  and any(folder == _conftest_dir(path) or _conftest_dir(path) == "." or
+                          folder.startswith(_conftest_dir(path) + "/") for folder in folders)}
+        return files
 
     def tests_importing(self, relpaths: set[str]) -> set[str]:
         """Tests whose file, or a conftest.py above it, imports any of `relpaths`."""
@@ -79,8 +99,9 @@ class Planner:
         for ref in mutant.references:
             contexts = frozenset().union(*(self.coverage.contexts(mutant.path, line) for line in ref.lines))
             executed_at_import |= IMPORT_TIME in contexts
-            selected.update(c for c in contexts if c != IMPORT_TIME)
-            if not contexts:
+            tests = {c for c in contexts if c in self.test_files}  # deselected tests do not count
+            selected |= tests
+            if not tests and IMPORT_TIME not in contexts:
                 unexecuted.append(ref.line)
         import_time = self._acts_at_import(mutant, executed_at_import)
         if import_time or not mutant.references:
@@ -88,16 +109,16 @@ class Planner:
         names = self._names(mutant)
         modules = self.graph.module_of.get(mutant.path, [])
         consumers = {path for path, pairs in self.graph.from_imports.items()
-                     if any((module, name) in pairs for module in modules for name in names)}
+                     if any((module, name) in pairs or (module, "*") in pairs for module in modules for name in names)}
         selected |= self.tests_importing(consumers)
-        for path, text in self.graph.sources.items():
-            if any(f"{module}.{name}" in text for module in modules for name in names):
-                selected.update(self.tests_by_file.get(path, ()))
+        naming = {path for path, text in self.graph.sources.items()
+                  if any(f"{module}.{name}" in text for module in modules for name in names)}
+        selected |= self.tests_importing(naming)  # a test file, a conftest.py above tests, or a helper
         selected &= set(self.test_files)
         ordered = tuple(sorted(selected, key=lambda nodeid: (self.durations.get(nodeid, 0.0), nodeid)))
         reason = ""
         if not ordered:
-            lines = ", ".join(str(line) for line in sorted(set(unexecuted)))
-            reason = (f"no test executes any line that uses the name (line{'s' if len(unexecuted) > 1 else ''} "
-                      f"{lines})" if unexecuted else "no test imports the module")
+            lines = sorted(set(unexecuted))
+            reason = (f"no test executes any line that uses the name (line{'s' if len(lines) > 1 else ''} "
+                      f"{', '.join(map(str, lines))})" if lines else "no test imports the module")
         return TestPlan(ordered, import_time, reason)

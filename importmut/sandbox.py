@@ -6,6 +6,7 @@ into it, tested, and the original bytes are put back before the next mutant.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -45,6 +46,30 @@ def package_names(config: Config) -> list[str]:
     return names
 
 
+def _skipped(config: Config, folder: Path, names: list[str], keep_bytecode: bool = False) -> set[str]:
+    """What a sandbox leaves out: caches, version control, virtualenvs, the report folder."""
+    report_dir = config.report_dir.resolve()
+    skipped = {name for name in names if name in NOT_COPIED and not (keep_bytecode and name == "__pycache__")}
+    if not keep_bytecode:
+        skipped |= {name for name in names if name.endswith(".pyc")}
+    for name in names:
+        candidate = folder / name
+        if candidate == report_dir or (candidate / "pyvenv.cfg").is_file():
+            skipped.add(name)
+    return skipped
+
+
+def project_files(config: Config) -> list[str]:
+    """Every file a sandbox copies (relative to the root): what a verdict can depend on."""
+    found = []
+    for folder, dirs, files in os.walk(config.root):
+        here = Path(folder)
+        skipped = _skipped(config, here, dirs + files)
+        dirs[:] = sorted(d for d in dirs if d not in skipped and not (here / d).is_symlink())
+        found += [(here / f).relative_to(config.root).as_posix() for f in sorted(files) if f not in skipped]
+    return found
+
+
 class Sandbox:
     """One private copy of the project root."""
 
@@ -53,18 +78,10 @@ class Sandbox:
         self.config = config
         self.home = Path(tempfile.mkdtemp(prefix=SANDBOX_PREFIX))
         self.root = self.home / config.root.name
-        report_dir = config.report_dir.resolve()
         keep_bytecode = copy_of is not None
 
         def ignore(folder: str, names: list[str]) -> set[str]:
-            skipped = {name for name in names if name in NOT_COPIED and not (keep_bytecode and name == "__pycache__")}
-            if not keep_bytecode:
-                skipped |= {name for name in names if name.endswith(".pyc")}
-            for name in names:
-                candidate = Path(folder, name)
-                if candidate == report_dir or (candidate / "pyvenv.cfg").is_file():
-                    skipped.add(name)
-            return skipped
+            return _skipped(config, Path(folder), names, keep_bytecode)
 
         shutil.copytree(copy_of.root if copy_of else config.root, self.root, symlinks=True, ignore=ignore)
 

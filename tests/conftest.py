@@ -18,6 +18,8 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SCHEMA_PACKAGE = "mutation-testing-report-schema@3.8.4"
 SCHEMA_IN_PACKAGE = "package/dist/src/mutation-testing-report-schema.json"
+SARIF_PACKAGE = "@microsoft/jest-sarif@1.0.0-beta.0"
+SARIF_IN_PACKAGE = "package/lib/schemas/sarif-2.1.0-rtm.5.json"
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -30,10 +32,11 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: f
 
 
 def tree_digest(root: Path) -> dict[str, str]:
-    """Every file below root (caches aside) and the sha256 of its bytes."""
+    """Every file of the user's below root and the sha256 of its bytes (importmut's own
+    `.importmut/` state and `reports/` aside)."""
     digest = {}
     for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
+        if path.is_file() and not {"__pycache__", ".importmut", "reports"} & set(path.relative_to(root).parts):
             digest[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
     return digest
 
@@ -55,18 +58,30 @@ def project(tmp_path: Path):
     return copy
 
 
+def _npm_json(folder: Path, package: str, inside: str) -> dict:
+    """A JSON file from an npm package, fetched with `npm pack` (the registry is the source of truth)."""
+    npm = shutil.which("npm")
+    assert npm, f"npm is needed to fetch {package}"
+    packed = subprocess.run([npm, "pack", package, "--silent"], cwd=folder, capture_output=True, text=True,
+                            timeout=120)
+    assert packed.returncode == 0, packed.stderr
+    shutil.unpack_archive(folder / packed.stdout.strip().splitlines()[-1], folder)
+    return json.loads((folder / inside).read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="session")
 def report_schema(tmp_path_factory) -> dict:
     """The mutation-testing-report-schema from its npm package (IMPORTMUT_REPORT_SCHEMA, or `npm pack`)."""
     given = os.environ.get("IMPORTMUT_REPORT_SCHEMA")
     if given:
         return json.loads(Path(given).read_text(encoding="utf-8"))
-    folder = tmp_path_factory.mktemp("schema")
-    npm = shutil.which("npm")
-    assert npm, "npm is needed to fetch the report schema (or set IMPORTMUT_REPORT_SCHEMA)"
-    packed = subprocess.run([npm, "pack", SCHEMA_PACKAGE, "--silent"], cwd=folder, capture_output=True,
-                            text=True, timeout=120)
-    assert packed.returncode == 0, packed.stderr
-    tarball = folder / packed.stdout.strip().splitlines()[-1]
-    shutil.unpack_archive(tarball, folder)
-    return json.loads((folder / SCHEMA_IN_PACKAGE).read_text(encoding="utf-8"))
+    return _npm_json(tmp_path_factory.mktemp("schema"), SCHEMA_PACKAGE, SCHEMA_IN_PACKAGE)
+
+
+@pytest.fixture(scope="session")
+def sarif_schema(tmp_path_factory) -> dict:
+    """The SARIF 2.1.0 JSON schema (as published with Microsoft's SARIF tooling on npm)."""
+    given = os.environ.get("IMPORTMUT_SARIF_SCHEMA")
+    if given:
+        return json.loads(Path(given).read_text(encoding="utf-8"))
+    return _npm_json(tmp_path_factory.mktemp("sarif"), SARIF_PACKAGE, SARIF_IN_PACKAGE)

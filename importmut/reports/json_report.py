@@ -58,6 +58,7 @@ def _mutant(record: MutantRecord) -> dict[str, Any]:
         "testsRun": list(record.tests_run),
         "covered": record.covered,
         "tool": record.tool,
+        "cached": record.cached,
         "uses": [asdict(use) for use in record.uses],
     }
     return entry
@@ -108,6 +109,7 @@ def _record(path: str, entry: dict[str, Any]) -> MutantRecord:
         uses=tuple(Use(u["line"], u["function"], u["at_import_time"], tuple(u["tests"])) for u in extra.get("uses", ())),
         covered=extra.get("covered", True),
         tool=extra.get("tool", "importmut"),
+        cached=extra.get("cached", False),
     )
 
 

@@ -52,6 +52,7 @@ class MutantRecord:
     uses: tuple[Use, ...] = ()
     covered: bool = True  # False when the run had no coverage map to tell
     tool: str = "importmut"  # "mutmut" for mutants read from a finished `mutmut run`
+    cached: bool = False  # the verdict was reused from an earlier run
 
     @property
     def hoist_is_safe(self) -> bool:
@@ -105,7 +106,7 @@ def record_for(mutant: Mutant, outcome: Outcome, coverage: CoverageMap) -> Mutan
         code=site.code, description=mutant.description, replacement=mutant.replacement,
         diff=mutant.diff if mutant.ignored is None else "", status=outcome.status, killed_by=outcome.killed_by,
         tests_run=outcome.tests_run, reason=outcome.reason, duration=outcome.duration,
-        uses=_uses(mutant, coverage), covered=bool(coverage.lines))
+        uses=_uses(mutant, coverage), covered=bool(coverage.lines), cached=outcome.cached)
 
 
 def build_report(catalogue: Catalogue, result: LabResult, project_root: str) -> Report:
@@ -116,3 +117,36 @@ def build_report(catalogue: Catalogue, result: LabResult, project_root: str) -> 
                   project_root=project_root, partial=result.partial, deselected=result.deselected,
                   warnings=tuple(catalogue.warnings), phases=dict(result.phases),
                   stats=compute(result.costs.values(), sum(result.phases.values())).as_dict())
+
+
+def merge_reports(parts: list[Report]) -> Report:
+    """One report from the reports of several shards; a mutant in two of them must agree."""
+    if not parts:
+        raise ValueError("nothing to merge")
+    records: dict[str, MutantRecord] = {}
+    for part in parts:
+        for record in part.records:
+            known = records.get(record.id)
+            if known is not None and known.status is not record.status:
+                raise ValueError(f"shards disagree on {record.id}: {known.status.value} and {record.status.value}")
+            records[record.id] = record
+    first = parts[0]
+    stats: dict[str, float] = {}
+    for part in parts:
+        for key, value in part.stats.items():
+            if key != "efficiency":
+                stats[key] = stats.get(key, 0.0) + value
+    if stats.get("wall_seconds"):
+        stats["efficiency"] = stats.get("lower_bound_seconds", 0.0) / stats["wall_seconds"]
+    return Report(
+        records=list(records.values()),
+        sources={path: text for part in parts for path, text in part.sources.items()},
+        tests=tuple(sorted({test for part in parts for test in part.tests})),
+        project_root=first.project_root,
+        partial=any(part.partial for part in parts),
+        deselected=tuple(sorted({t for part in parts for t in part.deselected})),
+        warnings=tuple(dict.fromkeys(w for part in parts for w in part.warnings)),
+        phases={key: sum(part.phases.get(key, 0.0) for part in parts) for key in first.phases},
+        thresholds=first.thresholds,
+        stats=stats,
+    )

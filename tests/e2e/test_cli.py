@@ -113,7 +113,7 @@ def test_list_show_apply_and_results(project):
     ran = run_cli("run", str(root), "-q", cwd=root)
     again = run_cli("results", str(root), cwd=root)
     assert again.returncode == 0
-    assert again.stdout.strip() == ran.stdout.strip().rsplit("\nreports:", 1)[0].strip()
+    assert again.stdout.strip() == ran.stdout.strip().rsplit("\nreports in", 1)[0].strip()
 
     before = (root / "app/core.py").read_text()
     applied = run_cli("apply", "app/core.py::delete::<module>::json", str(root), cwd=root)

@@ -184,11 +184,13 @@ def test_source_files_skip_caches_virtualenvs_and_non_python(write_project):
         "pkg/a.py": "",
         "pkg/data.txt": "",
         "pkg/__pycache__/a.py": "",
-        "pkg/build/gen.py": "",
+        "pkg/build/gen.py": "",  # a subpackage may be called build: it is source
         "pkg/.venv/lib.py": "",
+        "pkg/env/pyvenv.cfg": "",
+        "pkg/env/site.py": "",
         "tool.py": "",
     })
-    assert source_files(load_config(root)) == ["pkg/__init__.py", "pkg/a.py", "tool.py"]
+    assert source_files(load_config(root)) == ["pkg/__init__.py", "pkg/a.py", "pkg/build/gen.py", "tool.py"]
 
 
 def test_is_excluded_matches_the_path_or_the_file_name():
