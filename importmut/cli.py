@@ -16,7 +16,7 @@ from typing import NoReturn
 
 import click
 
-from importmut import __version__, gate, in_diff, shard, stats
+from importmut import __version__, gate, in_diff, mutmut_results, shard, stats
 from importmut.cache import ResultCache
 from importmut.config import Config, ConfigError, load_config
 from importmut.lab import BaselineFailed, Lab, SandboxEscape
@@ -88,6 +88,28 @@ def main() -> None:
     """Mutation testing for Python import statements: which deleted or moved import would no test catch?"""
 
 
+def _with_mutmut(report: Report, config: Config, include: bool) -> Report:
+    """The report with the mutants of a finished `mutmut run` in the same project (replacing older ones)."""
+    if not include:
+        return report
+    try:
+        found = mutmut_results.load(config.root)
+    except mutmut_results.MutmutResultsError as error:
+        fail(f"--include-mutmut: {error}")
+    report.records = [r for r in report.records if r.tool != "mutmut"] + list(found.records)
+    for record in found.records:
+        if record.path not in report.sources and (config.root / record.path).is_file():
+            report.sources[record.path] = (config.root / record.path).read_text(encoding="utf-8", errors="replace")
+    note = f"; {found.not_checked} not checked yet" if found.not_checked else ""
+    click.echo(f"importmut: {len(found.records)} mutmut mutants added ({found.reader}){note}", err=True)
+    return report
+
+
+def _include_mutmut_option(command):
+    return click.option("--include-mutmut", is_flag=True,
+                        help="Add the mutants of a finished `mutmut run` in the project to the reports and gate.")(command)
+
+
 def _gate_options(command):
     command = click.option("--fail-under", type=click.FloatRange(0, 100), metavar="SCORE",
                            help="Exit 1 when the score is under SCORE (or fail_under in config).")(command)
@@ -151,12 +173,13 @@ def _scoped(catalogue: Catalogue, config: Config, since: str | None, shard_text:
 @click.option("--since", metavar="REV", help="Only mutate files changed since this git revision.")
 @click.option("--shard", "shard_text", metavar="K/N", help="Test only the K-th of N deterministic shards.")
 @_gate_options
+@_include_mutmut_option
 @click.option("--stats", "show_stats", is_flag=True, help="Print what the run cost and its lower bound.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 def run(path: str, report_dir: str | None, jobs: int | None, operators: tuple[str, ...],
         pytest_extra: tuple[str, ...], deselect_failing: bool | None, isolation: str | None, all_tests: bool,
-        no_cache: bool, since: str | None, shard_text: str | None, fail_under: float | None, baseline_file: str | None,
-        show_stats: bool, quiet: bool) -> None:
+        no_cache: bool, since: str | None, shard_text: str | None, fail_under: float | None,
+        baseline_file: str | None, include_mutmut: bool, show_stats: bool, quiet: bool) -> None:
     """Test every import mutant of the project at PATH and write the reports."""
     config = _config(path, report_dir, jobs=jobs, operators=operators or None, deselect_failing=deselect_failing,
                      isolation=isolation, select_tests=False if all_tests else None)
@@ -193,7 +216,7 @@ def run(path: str, report_dir: str | None, jobs: int | None, operators: tuple[st
         click.echo(f"importmut: {reused} verdict(s) reused from {CACHE_DIR}/"
                    + (" (and the baseline: no file changed)" if lab.baseline_reused else "")
                    + "; --no-cache tests everything again", err=True)
-    report = _report(catalogue, result, config)
+    report = _with_mutmut(_report(catalogue, result, config), config, include_mutmut)
     _write_reports(report, config.report_dir)
     click.echo(table.render(report))
     if show_stats:
@@ -288,11 +311,12 @@ FORMATS = {
               show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False), help="Write to this file instead of standard output.")
 @_gate_options
+@_include_mutmut_option
 def report(path: str, report_dir: str | None, output_format: str, output: str | None, fail_under: float | None,
-           baseline_file: str | None) -> None:
+           baseline_file: str | None, include_mutmut: bool) -> None:
     """Render the stored results in one format, without running any test."""
     config = _config(path, report_dir)
-    stored = _stored_report(config)
+    stored = _with_mutmut(_stored_report(config), config, include_mutmut)
     text = FORMATS[output_format](stored)
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))

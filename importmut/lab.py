@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 import shutil
 import tempfile
 import time
@@ -52,6 +53,7 @@ class LabResult:
     timeout: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase: setup, initialRun, mutation
     costs: dict[str, "MutantCost"] = field(default_factory=dict)  # mutant id -> what testing it cost
+    flaky: set[str] = field(default_factory=set)  # tests that failed and then passed on the same mutant
 
 
 def check_applies(mutant: Mutant) -> str | None:
@@ -91,6 +93,22 @@ def decide(mutant: Mutant, run: TestRun) -> Outcome:
         return Outcome(mutant.id, Status.RUNTIME_ERROR, tests_run=tuple(run.passed), duration=run.duration,
                        reason=f"pytest exited {run.exit_code} with no failing test")
     return Outcome(mutant.id, Status.SURVIVED, tests_run=tuple(run.passed), duration=run.duration)
+
+
+MAX_FLAKY_RETRIES = 3
+_NAMED_BY_ERROR = re.compile(r"(?:name|cannot import name|has no attribute|No module named) '([\w.]+)'")
+
+
+def caused_by_mutant(mutant: Mutant, outcome: Outcome) -> bool:
+    """Whether a kill plainly comes from the mutation: a collection error, or an error naming what it removed
+    (NameError, ImportError, AttributeError) or the forced fallback. Such kills need no confirming re-run."""
+    if any(test.startswith("<") or "::" not in test for test in outcome.killed_by) or "collection error" in outcome.reason:
+        return True
+    if "importmut: forced fallback" in outcome.reason:
+        return True
+    names = {part for label in mutant.name.split(",") for part in label.split(".")}
+    return any(found.split(".")[-1] in names or found.split(".")[0] in names
+               for found in _NAMED_BY_ERROR.findall(outcome.reason))
 
 
 def reference_tests(mutant: Mutant, coverage: CoverageMap) -> dict[int, frozenset[str]]:
@@ -178,7 +196,7 @@ class Lab:
         self.runner.preload = sorted(graph.external)
         durations = {nodeid: result.duration for nodeid, result in baseline.tests.items()}
         self.rootdir_relative = rootdir.relative_to(root) if rootdir.is_relative_to(root) else Path(".")
-        return Planner(coverage, graph, test_files, durations)
+        return Planner(coverage, graph, test_files, durations, baseline.spawners)
 
     def _settings_key(self) -> str:
         """What shapes a test run besides the files: a change here invalidates every stored verdict."""
@@ -319,10 +337,9 @@ class Lab:
                                reason="no test executes any line that uses the name")
         return outcome
 
-    def _test_one(self, mutant: Mutant, plan: TestPlan | None, free: "queue.Queue[Sandbox]", timeout: float,
-                  coverage: CoverageMap) -> Outcome:
-        assert self.planner is not None
-        select = plan.tests if plan is not None else None
+    def _run_in_sandbox(self, mutant: Mutant, free: "queue.Queue[Sandbox]", timeout: float,
+                        select: tuple[str, ...] | None) -> TestRun:
+        assert self.planner is not None and self.result is not None
         test_args = tuple(dict.fromkeys(self.planner.test_files[t] for t in select)) if select else None
         sandbox = free.get()
         extra = ["-x", "--rootdir", str(sandbox.root / self.rootdir_relative)]
@@ -330,15 +347,41 @@ class Lab:
         try:
             sandbox.write(mutant.path, mutant.mutated)
             try:
-                run = self.runner.run(sandbox.root, extra_args=extra, timeout=timeout, select=select,
-                                      test_args=test_args)
+                return self.runner.run(sandbox.root, extra_args=extra, timeout=timeout, select=select,
+                                       test_args=test_args)
             finally:
                 sandbox.write(mutant.path, mutant.original)
         finally:
             free.put(sandbox)
-        if self.runner.groups.stopping:
-            return Outcome(mutant.id, Status.RUNTIME_ERROR, reason="interrupted")
-        outcome = decide(mutant, run)
+
+    def _test_one(self, mutant: Mutant, plan: TestPlan | None, free: "queue.Queue[Sandbox]", timeout: float,
+                  coverage: CoverageMap) -> Outcome:
+        """Test one mutant; a kill is confirmed unless the failure plainly names what the mutant removed."""
+        assert self.planner is not None and self.result is not None
+        select = plan.tests if plan is not None else tuple(self.planner.test_files)
+        flaky: list[str] = []
+        for _ in range(MAX_FLAKY_RETRIES + 1):
+            run = self._run_in_sandbox(mutant, free, timeout, select)
+            if self.runner.groups.stopping:
+                return Outcome(mutant.id, Status.RUNTIME_ERROR, reason="interrupted")
+            outcome = decide(mutant, run)
+            if outcome.status is not Status.KILLED or not run.failed or caused_by_mutant(mutant, outcome):
+                break
+            again = self._run_in_sandbox(mutant, free, timeout, tuple(run.failed))
+            if set(again.failed) & set(run.failed):
+                break  # the failure reproduces: a real kill
+            flaky += run.failed  # it failed once and passed on the same mutant: flaky, not a kill
+            select = tuple(t for t in select if t not in flaky)
+            if not select:
+                outcome = Outcome(mutant.id, Status.SURVIVED, reason="only flaky tests failed")
+                break
+        else:
+            outcome = Outcome(mutant.id, Status.RUNTIME_ERROR, reason="too many flaky tests")
+        if flaky:
+            self.result.flaky.update(flaky)
+            outcome = replace(outcome, flaky=tuple(flaky),
+                              reason=(outcome.reason + "; " if outcome.reason else "") +
+                              f"flaky (failed, then passed on the same mutant): {', '.join(flaky)}")
         self.result.costs[mutant.id] = self._cost(outcome, run, select)
         return outcome
 

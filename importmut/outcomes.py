@@ -34,6 +34,7 @@ class Outcome:
     reason: str = ""  # one or two lines for a reader: the failure, the error, why it is ignored
     duration: float = 0.0  # seconds the test process took
     cached: bool = False  # reused from an earlier run (see cache.py)
+    flaky: tuple[str, ...] = ()  # tests that failed once and passed on the same mutant: no kill rests on them
 
 
 def score(statuses: Iterable[Status]) -> float | None:

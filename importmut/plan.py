@@ -6,7 +6,9 @@ A test is selected when it can notice the mutant:
   project module imported for its side effects, a hoisted or forced-fallback import), and the test's
   file or a conftest.py above it imports that module, directly or not (the import graph);
 - it imports an affected name from the module (`from pkg.mod import name`, a re-export), or names it in
-  a string (`mock.patch("pkg.mod.name")`).
+  a string (`mock.patch("pkg.mod.name")`);
+- it started a process in the baseline: that process may run any of the project's code, where the
+  coverage map cannot see it.
 A mutant no test can notice is NoCoverage without running anything.
 """
 
@@ -36,8 +38,10 @@ def _conftest_dir(relpath: str) -> str | None:
 
 class Planner:
     def __init__(self, coverage: CoverageMap, graph: ImportGraph, test_files: dict[str, str],
-                 durations: dict[str, float]) -> None:
-        """test_files maps each baseline test id to its file (relative to the project root)."""
+                 durations: dict[str, float], spawners: tuple[str, ...] = ()) -> None:
+        """test_files maps each baseline test id to its file (relative to the project root); spawners are the
+        tests that started a process, which may run any of the project's code out of coverage's sight."""
+        self.spawners = set(spawners)
         self.coverage = coverage
         self.graph = graph
         self.test_files = test_files
@@ -114,6 +118,7 @@ class Planner:
         naming = {path for path, text in self.graph.sources.items()
                   if any(f"{module}.{name}" in text for module in modules for name in names)}
         selected |= self.tests_importing(naming)  # a test file, a conftest.py above tests, or a helper
+        selected |= self.spawners
         selected &= set(self.test_files)
         ordered = tuple(sorted(selected, key=lambda nodeid: (self.durations.get(nodeid, 0.0), nodeid)))
         reason = ""

@@ -24,6 +24,30 @@ SELECT = os.environ.get("IMPORTMUT_SELECT")  # a file of test ids: run only thos
 _tests = {}
 _collection_errors = []
 _coverage = None
+_current = [None]  # the test now running
+_spawners = set()  # tests that started a process: it may run the project's code where coverage cannot see
+
+
+def _watch_subprocesses():
+    """In the baseline, note which tests start processes, so every mutant runs them (the process may import
+    the mutated module, out of the coverage map's sight)."""
+    import subprocess
+
+    original_init = subprocess.Popen.__init__
+    original_system = os.system
+
+    def init(self, *args, **kwargs):
+        if _current[0] is not None:
+            _spawners.add(_current[0])
+        return original_init(self, *args, **kwargs)
+
+    def system(command):
+        if _current[0] is not None:
+            _spawners.add(_current[0])
+        return original_system(command)
+
+    subprocess.Popen.__init__ = init
+    os.system = system
 
 if COVERAGE_FILE:
     try:
@@ -35,6 +59,7 @@ if COVERAGE_FILE:
             config_file=False,
         )
         _coverage.start()
+        _watch_subprocesses()
     except ImportError:  # the test interpreter has no coverage: no coverage map, same verdicts
         _coverage = None
 
@@ -62,6 +87,7 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def pytest_runtest_logstart(nodeid, location):
+    _current[0] = nodeid
     if _coverage is not None:
         _coverage.switch_context(nodeid)
 
@@ -113,6 +139,7 @@ def pytest_sessionfinish(session, exitstatus):
         "outside": _outside_modules(),
         "exitstatus": int(exitstatus),
         "rootdir": str(session.config.rootpath),
+        "spawners": sorted(_spawners),
         "finished": time.time(),
     }
     with open(RESULTS, "w", encoding="utf-8") as handle:

@@ -42,6 +42,7 @@ class TestRun:
     outside_modules: tuple[tuple[str, str], ...] = ()
     exit_code: int | None = None
     rootdir: str = ""  # pytest's rootdir: test ids are relative to it
+    spawners: tuple[str, ...] = ()  # baseline only: tests that started a process
     timed_out: bool = False
     duration: float = 0.0
     output: str = ""
@@ -271,6 +272,7 @@ def _read_results(path: Path, exit_code: int, timed_out: bool, duration: float, 
         outside_modules=tuple((name, file) for name, file in data.get("outside", [])),
         exit_code=exit_code,
         rootdir=data.get("rootdir", ""),
+        spawners=tuple(data.get("spawners", ())),
         timed_out=timed_out,
         duration=duration,
         output=output,

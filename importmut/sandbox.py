@@ -20,16 +20,31 @@ NOT_COPIED = {
 SANDBOX_PREFIX = "importmut-sandbox-"
 
 
+def _top_package(config: Config, item: str) -> Path:
+    """The outermost package folder (or module) holding a configured path."""
+    top = config.root / item
+    while top.parent != config.root and (top.parent / "__init__.py").is_file():
+        top = top.parent
+    return top
+
+
+def _is_source_root(path: Path) -> bool:
+    """A folder without __init__.py given as a path (`src/`) holds packages: it is itself an import root.
+    (A namespace package looks the same; then both it and its parent lead sys.path, which is harmless.)"""
+    return path.is_dir() and not (path / "__init__.py").is_file()
+
+
 def import_roots(config: Config) -> list[str]:
     """Folders (relative to the root) that must lead sys.path so the sandbox copy is what is imported."""
     roots: list[str] = []
     for item in config.paths:
-        top = config.root / item
-        while top.parent != config.root and (top.parent / "__init__.py").is_file():
-            top = top.parent
-        parent = top.parent.relative_to(config.root).as_posix()
-        if parent not in roots:
-            roots.append(parent)
+        candidates = [_top_package(config, item).parent]
+        if _is_source_root(config.root / item):
+            candidates.append(config.root / item)
+        for candidate in candidates:
+            relative = candidate.resolve().relative_to(config.root.resolve()).as_posix()
+            if relative not in roots:
+                roots.append(relative)
     return roots or ["."]
 
 
@@ -37,12 +52,12 @@ def package_names(config: Config) -> list[str]:
     """Top-level import names of the code under mutation (`chat_backend`, `mypkg`)."""
     names: list[str] = []
     for item in config.paths:
-        top = config.root / item
-        while top.parent != config.root and (top.parent / "__init__.py").is_file():
-            top = top.parent
-        name = top.stem if top.suffix == ".py" else top.name
-        if name not in names:
-            names.append(name)
+        top = _top_package(config, item)
+        found = [top.stem if top.suffix == ".py" else top.name]
+        if _is_source_root(config.root / item):
+            found += [child.stem if child.suffix == ".py" else child.name for child in sorted(top.iterdir())
+                      if child.suffix == ".py" or (child / "__init__.py").is_file()]
+        names += [name for name in found if name not in names]
     return names
 
 

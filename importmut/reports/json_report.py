@@ -86,6 +86,7 @@ def to_json(report: Report) -> dict[str, Any]:
             "warnings": list(report.warnings),
             "score": report.score,
             "stats": report.stats,
+            "flaky": list(report.flaky),
         },
     }
 
@@ -126,6 +127,7 @@ def from_json(data: dict[str, Any]) -> Report:
         phases={k: v / 1000 for k, v in performance.items()},
         thresholds=(data["thresholds"]["high"], data["thresholds"]["low"]),
         stats=dict(config.get("stats", {})),
+        flaky=tuple(config.get("flaky", ())),
     )
 
 

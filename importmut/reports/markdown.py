@@ -83,6 +83,9 @@ def render(report: Report) -> str:
     if report.deselected:
         lines += ["Tests failing on the unmutated code, deselected from every mutant run: "
                   + _test_list(report.deselected), ""]
+    if report.flaky:
+        lines += ["Flaky tests (failed, then passed against the same mutant; no kill rests on them alone): "
+                  + _test_list(report.flaky), ""]
     if not survivors:
         lines += ["Every import mutant was caught by a test.", ""]
     else:

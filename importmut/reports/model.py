@@ -75,6 +75,7 @@ class Report:
     phases: dict[str, float] = field(default_factory=dict)
     thresholds: tuple[int, int] = (80, 60)  # high, low
     stats: dict[str, float] = field(default_factory=dict)  # stats.RunStats.as_dict(), when measured
+    flaky: tuple[str, ...] = ()  # tests that failed and then passed against the same mutant
 
     @property
     def score(self) -> float | None:
@@ -116,7 +117,8 @@ def build_report(catalogue: Catalogue, result: LabResult, project_root: str) -> 
     return Report(records=records, sources=sources, tests=tuple(sorted(result.baseline.tests)),
                   project_root=project_root, partial=result.partial, deselected=result.deselected,
                   warnings=tuple(catalogue.warnings), phases=dict(result.phases),
-                  stats=compute(result.costs.values(), sum(result.phases.values())).as_dict())
+                  stats=compute(result.costs.values(), sum(result.phases.values())).as_dict(),
+                  flaky=tuple(sorted(result.flaky)))
 
 
 def merge_reports(parts: list[Report]) -> Report:
@@ -149,4 +151,5 @@ def merge_reports(parts: list[Report]) -> Report:
         phases={key: sum(part.phases.get(key, 0.0) for part in parts) for key in first.phases},
         thresholds=first.thresholds,
         stats=stats,
+        flaky=tuple(sorted({t for part in parts for t in part.flaky})),
     )

@@ -59,5 +59,7 @@ def render(report: Report) -> str:
         lines.append("PARTIAL: the run was interrupted; mutants not tested are missing from this report")
     if report.deselected:
         lines.append(f"{len(report.deselected)} test(s) failing on the unmutated code were deselected")
+    if report.flaky:
+        lines.append(f"flaky tests (no kill rests on them alone): {', '.join(report.flaky)}")
     lines.extend(f"warning: {w}" for w in report.warnings)
     return "\n".join(lines)

@@ -1,0 +1,151 @@
+"""The fault suite: hostile projects, each case ending in a clear and honest outcome."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli, statuses, tree_digest
+from tests.faults import projects
+
+
+def _run(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return run_cli("run", str(root), "-q", *args, cwd=root, env=env)
+
+
+def test_a_flaky_test_is_reported_and_kills_nothing(tmp_path):
+    root = projects.write(tmp_path / "flaky", projects.FLAKY)
+    result = _run(root, "-j", "1", env={"FLAKY_COUNTER": str(tmp_path / "counter")})
+    assert result.returncode == 0, result.stderr
+    assert statuses(root / "reports") == {"flaky/mod.py::delete::<module>::re": "Survived"}
+    data = json.loads((root / "reports" / "importmut.json").read_text())
+    assert data["config"]["flaky"] == ["tests/test_mod.py::test_sometimes"]
+    [mutant] = data["files"]["flaky/mod.py"]["mutants"]
+    assert "flaky" in mutant["statusReason"]
+    assert int((tmp_path / "counter").read_text()) == 3  # baseline, the failure, the confirming run
+    assert "Flaky tests" in (root / "reports" / "survivors.md").read_text()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("isolation", ["fork", "process"])
+def test_a_hanging_mutant_times_out_and_leaves_no_process_behind(tmp_path, isolation):
+    root = projects.write(tmp_path / "hang", projects.HANG)
+    orphans = tmp_path / "orphans"
+    orphans.mkdir()
+    started = time.monotonic()
+    result = _run(root, "--isolation", isolation, env={"ORPHAN_DIR": str(orphans)})
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 60
+    assert statuses(root / "reports") == {
+        "hang/__init__.py::delete::<module>::os": "NoCoverage",
+        "hang/__init__.py::delete::<module>::subprocess": "NoCoverage",
+        "hang/__init__.py::delete::<module>::isqrt": "Killed",
+        "hang/__init__.py::fallback::<module>::isqrt": "Timeout",
+    }
+    pids = [int(path.read_text()) for path in orphans.glob("*.pid")]
+    assert pids, "the hanging test did start its child process"
+    time.sleep(0.5)
+    assert not [pid for pid in pids if _alive(pid)]
+
+
+def test_subprocesses_see_the_mutant_and_test_writes_stay_in_the_sandbox(tmp_path):
+    root = projects.write(tmp_path / "proc", projects.SUBPROCESS_AND_WRITES)
+    before = tree_digest(root)
+    result = _run(root)
+    assert result.returncode == 0, result.stderr
+    # `math` is used only by code that the test runs in a child process: still a kill, not a survivor
+    assert statuses(root / "reports") == {"proc/value.py::delete::<module>::math": "Killed"}
+    assert tree_digest(root) == before
+    assert not (root / "written-in-cwd.txt").exists() and not (root / "proc" / "generated.py").exists()
+
+
+@pytest.mark.parametrize("settings_file", sorted(projects.PYTEST_SETTINGS))
+def test_odd_sources_encodings_line_endings_and_settings(tmp_path, settings_file):
+    files = {k: v for k, v in projects.ODD_SOURCES.items() if k != "pytest.ini"}
+    files[settings_file] = projects.PYTEST_SETTINGS[settings_file]
+    root = projects.write(tmp_path / "odd", files)
+    result = _run(root)
+    assert result.returncode == 0, result.stderr
+    assert statuses(root / "reports") == {
+        "odd/latin.py::delete::<module>::os": "Killed",
+        "odd/crlf.py::delete::<module>::json": "Killed",
+        "odd/only_imports.py::delete::<module>::os": "NoCoverage",
+        "odd/only_imports.py::delete::<module>::sys": "NoCoverage",
+    }
+    shown = run_cli("show", "odd/crlf.py::delete::<module>::json", str(root), cwd=root)
+    assert "-import json" in shown.stdout
+    latin = run_cli("show", "odd/latin.py::delete::<module>::os", str(root), cwd=root)
+    assert "caf\u00e9" in latin.stdout
+
+
+@pytest.mark.parametrize("isolation", ["fork", "process"])
+def test_tests_that_change_global_state_get_honest_verdicts(tmp_path, isolation):
+    root = projects.write(tmp_path / "state", projects.GLOBAL_STATE)
+    result = _run(root, "--isolation", isolation)
+    assert result.returncode == 0, result.stderr
+    assert statuses(root / "reports") == {
+        "state/config.py::delete::<module>::os": "Killed",
+        "state/names.py::delete::<module>::string": "Killed",
+    }
+
+
+def test_a_collection_error_in_the_baseline_exits_3(tmp_path):
+    files = dict(projects.GLOBAL_STATE)
+    files["tests/test_broken.py"] = "import no_such_module_anywhere\n"
+    root = projects.write(tmp_path / "broken", files)
+    result = _run(root)
+    assert result.returncode == 3
+    assert "collection errors" in result.stderr and "tests/test_broken.py" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unwritable_report_dir_is_one_clear_error_and_the_verdicts_stay_cached(tmp_path):
+    root = projects.write(tmp_path / "state", projects.GLOBAL_STATE)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the report dir should be")
+    result = _run(root, "--report-dir", str(blocker / "reports"))
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot write the report" in lines[0]
+    again = _run(root)
+    assert again.returncode == 0
+    assert "2 verdict(s) reused" in again.stderr
+
+
+def test_parallel_runs_of_several_projects_never_see_each_others_mutants(tmp_path):
+    cases = {"odd": projects.ODD_SOURCES, "state": projects.GLOBAL_STATE, "proc": projects.SUBPROCESS_AND_WRITES}
+    alone = {}
+    for name, files in cases.items():
+        root = projects.write(tmp_path / "alone" / name, files)
+        assert _run(root, "-j", "2", "--no-cache").returncode == 0
+        alone[name] = statuses(root / "reports")
+    processes = {}
+    for name, files in cases.items():
+        root = projects.write(tmp_path / "together" / name, files)
+        env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+        processes[name] = (root, subprocess.Popen([sys.executable, "-m", "importmut", "run", str(root), "-q", "-j", "2"],
+                                                  cwd=root, env=env, stdout=subprocess.DEVNULL,
+                                                  stderr=subprocess.PIPE, text=True))
+    for name, (root, process) in processes.items():
+        assert process.wait(timeout=300) == 0, process.stderr.read()
+        assert statuses(root / "reports") == alone[name], name
+
+
+def test_a_namespace_package_in_a_src_layout(tmp_path):
+    root = projects.write(tmp_path / "ns", projects.NAMESPACE)
+    result = _run(root)
+    assert result.returncode == 0, result.stderr
+    assert statuses(root / "reports") == {"src/nsp/plugin/tools.py::delete::<module>::json": "Killed"}
