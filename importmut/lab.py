@@ -338,14 +338,15 @@ class Lab:
         return outcome
 
     def _run_in_sandbox(self, mutant: Mutant, free: "queue.Queue[Sandbox]", timeout: float,
-                        select: tuple[str, ...] | None) -> TestRun:
+                        select: tuple[str, ...] | None, original: bool = False) -> TestRun:
+        """Run tests against the mutant (or, as a control, against the original code) in a free sandbox."""
         assert self.planner is not None and self.result is not None
         test_args = tuple(dict.fromkeys(self.planner.test_files[t] for t in select)) if select else None
         sandbox = free.get()
         extra = ["-x", "--rootdir", str(sandbox.root / self.rootdir_relative)]
         extra += [arg for nodeid in self.result.deselected for arg in ("--deselect", nodeid)]
         try:
-            sandbox.write(mutant.path, mutant.mutated)
+            sandbox.write(mutant.path, mutant.original if original else mutant.mutated)
             try:
                 return self.runner.run(sandbox.root, extra_args=extra, timeout=timeout, select=select,
                                        test_args=test_args)
@@ -356,7 +357,9 @@ class Lab:
 
     def _test_one(self, mutant: Mutant, plan: TestPlan | None, free: "queue.Queue[Sandbox]", timeout: float,
                   coverage: CoverageMap) -> Outcome:
-        """Test one mutant; a kill is confirmed unless the failure plainly names what the mutant removed."""
+        """Test one mutant. Unless the failure plainly names what the mutant removed, a kill is confirmed: the
+        failing test must fail again on the mutant and pass on the original code; otherwise it is flaky (or
+        broken by something else, such as files earlier tests left behind), and the other tests decide."""
         assert self.planner is not None and self.result is not None
         select = plan.tests if plan is not None else tuple(self.planner.test_files)
         flaky: list[str] = []
@@ -367,10 +370,13 @@ class Lab:
             outcome = decide(mutant, run)
             if outcome.status is not Status.KILLED or not run.failed or caused_by_mutant(mutant, outcome):
                 break
-            again = self._run_in_sandbox(mutant, free, timeout, tuple(run.failed))
-            if set(again.failed) & set(run.failed):
-                break  # the failure reproduces: a real kill
-            flaky += run.failed  # it failed once and passed on the same mutant: flaky, not a kill
+            failing = tuple(run.failed)
+            again = self._run_in_sandbox(mutant, free, timeout, failing)
+            if set(again.failed) & set(failing):
+                control = self._run_in_sandbox(mutant, free, timeout, failing, original=True)
+                if not set(control.failed) & set(failing) and control.reported:
+                    break  # fails twice on the mutant and passes on the original code: a real kill
+            flaky += failing  # passed on the same mutant, or failed on the original code too: not a kill
             select = tuple(t for t in select if t not in flaky)
             if not select:
                 outcome = Outcome(mutant.id, Status.SURVIVED, reason="only flaky tests failed")

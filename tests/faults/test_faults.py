@@ -32,6 +32,17 @@ def test_a_flaky_test_is_reported_and_kills_nothing(tmp_path):
     assert "Flaky tests" in (root / "reports" / "survivors.md").read_text()
 
 
+def test_a_test_that_fails_on_the_original_code_too_kills_nothing(tmp_path):
+    root = projects.write(tmp_path / "drift", projects.DRIFT)
+    result = _run(root, "-j", "1", env={"FLAKY_COUNTER": str(tmp_path / "counter")})
+    assert result.returncode == 0, result.stderr
+    assert statuses(root / "reports") == {"flaky/mod.py::delete::<module>::re": "Survived"}
+    data = json.loads((root / "reports" / "importmut.json").read_text())
+    assert data["config"]["flaky"] == ["tests/test_mod.py::test_sometimes"]
+    # baseline, the failure, the re-run on the mutant, the control run on the original code
+    assert int((tmp_path / "counter").read_text()) == 4
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
