@@ -78,7 +78,7 @@ class _Rewrite(cst.CSTTransformer):
 
     def _replace_small(self, original: cst.CSTNode, updated: cst.CSTNode) -> list:
         body = []
-        for before, after in zip(original.body, updated.body):  # type: ignore[attr-defined]
+        for before, after in zip(original.body, updated.body, strict=True):  # type: ignore[attr-defined]
             if before is self.old:
                 if self.new is not None:
                     body.append(self.new.with_changes(semicolon=after.semicolon))
