@@ -9,12 +9,13 @@ run, a missing one could cost a kill.
 
 from __future__ import annotations
 
+import ast
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from importmut.mutants import is_skipped_dir
-from importmut.sites import Site, SourceError, parse_file
+from importmut.sites import Site
 
 
 
@@ -41,7 +42,36 @@ def _package_of(relpath: str, names: list[str]) -> list[str]:
     return [name if is_package else name.rpartition(".")[0] for name in names]
 
 
-def _from_bases(site: Site, packages: list[str]) -> set[str]:
+@dataclass(frozen=True)
+class ImportStatement:
+    """What the graph needs of one import statement (a Site carries the same attributes)."""
+
+    module: str  # `from` imports: the module with its leading dots; plain imports: unused
+    is_from: bool
+    targets: tuple[str, ...]  # `os.path` for `import os.path`, `x` for `from m import x`
+    star: bool = False
+    future: bool = False
+
+
+def read_imports(source: bytes) -> list[ImportStatement]:
+    """Every import statement of a file, at any depth; Python's own parser is enough (and fast) here."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.append(ImportStatement("", False, tuple(alias.name for alias in node.names)))
+        elif isinstance(node, ast.ImportFrom):
+            names = tuple(alias.name for alias in node.names if alias.name != "*")
+            module = "." * node.level + (node.module or "")
+            found.append(ImportStatement(module, True, names, star=len(names) < len(node.names),
+                                         future=node.module == "__future__"))
+    return found
+
+
+def _from_bases(site: Site | ImportStatement, packages: list[str]) -> set[str]:
     """The module of a `from` import, resolved against each package the file may be in."""
     dots = len(site.module) - len(site.module.lstrip("."))
     rest = site.module[dots:]
@@ -55,15 +85,15 @@ def _from_bases(site: Site, packages: list[str]) -> set[str]:
     return bases
 
 
-def site_targets(site: Site, packages: list[str]) -> set[str]:
+def site_targets(site: Site | ImportStatement, packages: list[str]) -> set[str]:
     """Dotted names a site may import, with every parent package (importing a.b.c runs a and a.b)."""
     found: set[str] = set()
     if site.is_from:
         for base in _from_bases(site, packages):
             found.add(base)
-            found.update(f"{base}.{binding.target}" if base else binding.target for binding in site.bindings)
+            found.update(f"{base}.{target}" if base else target for target in site.targets)
     else:
-        found.update(binding.target for binding in site.bindings)
+        found.update(site.targets)
     expanded = set()
     for name in found:
         parts = [part for part in name.split(".") if part]
@@ -126,7 +156,7 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
     graph = ImportGraph()
     by_name: dict[str, set[str]] = defaultdict(set)
     graph.by_name = by_name
-    parsed_sites: dict[str, list[Site]] = {}
+    parsed_sites: dict[str, list[ImportStatement]] = {}
     def is_source(relpath: str) -> bool:
         return any(relpath == p.rstrip("/") or relpath.startswith(p.rstrip("/") + "/") for p in source_paths)
 
@@ -136,10 +166,7 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
         for name in names:
             by_name[name].add(relpath)
         data = (root / relpath).read_bytes()
-        try:
-            parsed_sites[relpath] = parse_file(relpath, data).sites
-        except SourceError:
-            parsed_sites[relpath] = []
+        parsed_sites[relpath] = read_imports(data)
         if not is_source(relpath):
             graph.sources[relpath] = data.decode("utf-8", "replace")
     for relpath, sites in parsed_sites.items():
@@ -155,7 +182,7 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
                                       and not (root / t).exists() and not (root / f"{t}.py").exists())
             if site.is_from:
                 for base in _from_bases(site, packages):
-                    pairs.update((base, binding.target) for binding in site.bindings)
+                    pairs.update((base, target) for target in site.targets)
                     if site.star:
                         pairs.add((base, "*"))  # re-exports whatever the module binds
         edges.discard(relpath)

@@ -75,6 +75,10 @@ class _Rewrite(cst.CSTTransformer):
         self.into_module = into_module
         self.inserted = inserted
         self.orphaned_lines: list[cst.EmptyLine] | None = None
+        self.on_path: set[int] | None = None  # ids of the nodes around the targets; None: visit everything
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return self.on_path is None or id(node) in self.on_path  # untouched subtrees are kept as they are
 
     def _replace_small(self, original: cst.CSTNode, updated: cst.CSTNode) -> list:
         body = []
@@ -118,6 +122,8 @@ class _Rewrite(cst.CSTTransformer):
         return updated_node.with_changes(body=body)
 
     def leave_IndentedBlock(self, original_node, updated_node):  # type: ignore[override]
+        if self.on_path is not None and id(original_node) not in self.on_path:
+            return updated_node
         body, footer = self._adopt_orphaned_lines(original_node.body, list(updated_node.body), updated_node.footer)
         if not body:
             body = [cst.SimpleStatementLine([cst.Pass()])]
@@ -143,6 +149,10 @@ class _Rewrite(cst.CSTTransformer):
 
 def _rewrite(parsed: ParsedFile, site: Site, new: cst.BaseSmallStatement | None, **insert) -> bytes:
     rewrite = _Rewrite(parsed.statements[site.index], parsed.nodes[site.index], new, **insert)
+    if parsed.parents and not insert.get("into_module"):
+        rewrite.on_path = parsed.path_to(parsed.statements[site.index])
+        if insert.get("into_function") is not None:
+            rewrite.on_path |= parsed.path_to(insert["into_function"])
     return parsed.module.visit(rewrite).bytes
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Mapping
 
 import libcst as cst
 from libcst.metadata import (
@@ -79,6 +80,11 @@ class Site:
     pragma_skip: bool = False
 
     @property
+    def targets(self) -> tuple[str, ...]:
+        """What the statement imports (`os.path`, `get_x`), as the import graph reads it."""
+        return tuple(binding.target for binding in self.bindings)
+
+    @property
     def ignore_reason(self) -> str | None:
         if self.future:
             return "__future__ import"
@@ -101,6 +107,16 @@ class ParsedFile:
     statements: list[cst.SimpleStatementLine | cst.SimpleStatementSuite] = field(default_factory=list)
     function_nodes: dict[str, cst.FunctionDef] = field(default_factory=dict)  # the last def of each name
     function_bodies: dict[str, tuple[int, int]] = field(default_factory=dict)  # first and last line of its body
+    parents: Mapping[cst.CSTNode, cst.CSTNode] = field(default_factory=dict)  # node -> the node holding it
+
+    def path_to(self, node: cst.CSTNode) -> set[int]:
+        """ids of a node and every node around it: a rewrite needs to visit no others."""
+        found = set()
+        current: cst.CSTNode | None = node
+        while current is not None:
+            found.add(id(current))
+            current = self.parents.get(current)
+        return found
 
 
 class SourceError(Exception):
@@ -220,15 +236,16 @@ def parse_file(path: str, source: bytes) -> ParsedFile:
     except (cst.ParserSyntaxError, UnicodeDecodeError, LookupError, SyntaxError) as exc:
         raise _source_error(path, source, exc) from None
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
-    scopes = wrapper.resolve(ScopeProvider)
-    positions = wrapper.resolve(PositionProvider)
-    parents = wrapper.resolve(ParentNodeProvider)
+    resolved = wrapper.resolve_many([ScopeProvider, PositionProvider, ParentNodeProvider])  # one batched pass
+    scopes = resolved[ScopeProvider]
+    positions = resolved[PositionProvider]
+    parents = resolved[ParentNodeProvider]
     qualnames_visitor = _QualNames()
     module.visit(qualnames_visitor)
     qualnames = qualnames_visitor.names
     text_lines = re.split(r"\r\n|\r|\n", module.code)  # libcst's line breaks, not str.splitlines()'s
 
-    parsed = ParsedFile(path=path, source=source, module=module)
+    parsed = ParsedFile(path=path, source=source, module=module, parents=parents)
     parsed.function_nodes = {
         name: node for node, name in qualnames.items() if isinstance(node, cst.FunctionDef)
     }
