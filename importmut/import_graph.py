@@ -111,14 +111,17 @@ class ImportGraph:
     by_name: dict[str, set[str]] = field(default_factory=dict)  # dotted name -> files that can be it
     external: set[str] = field(default_factory=set)  # top-level modules imported that are not the project's
     _importers_of: dict[str, set[str]] | None = field(default=None, repr=False)  # built on first use
+    _closures: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     def project_files_imported_by(self, site: Site) -> set[str]:
         """The files of the project or its tests that one import statement may load."""
         packages = _package_of(site.path, self.module_of.get(site.path, []))
         return {path for name in site_targets(site, packages) for path in self.by_name.get(name, ())}
 
-    def closure(self, relpath: str) -> set[str]:
+    def closure(self, relpath: str) -> frozenset[str]:
         """Every file that importing `relpath` may import, itself included."""
+        if relpath in self._closures:
+            return self._closures[relpath]
         seen = {relpath}
         todo = [relpath]
         while todo:
@@ -126,7 +129,8 @@ class ImportGraph:
                 if target not in seen:
                     seen.add(target)
                     todo.append(target)
-        return seen
+        self._closures[relpath] = frozenset(seen)
+        return self._closures[relpath]
 
     def importers(self, relpaths: set[str]) -> set[str]:
         """Files whose import closure reaches any of `relpaths`."""
