@@ -105,10 +105,15 @@ GLOBAL_STATE = {
         "import importlib\nimport os\nimport sys\n\nfrom state.config import home\n\n\n"
         "def test_chdir(tmp_path):\n    os.chdir(tmp_path)\n    assert home()\n\n\n"
         "def test_environment(monkeypatch):\n    os.environ['STATE_HOME'] = '/srv'\n    assert home() == '/srv'\n\n\n"
-        "def test_second_name():\n"
+        "def test_reimported():\n"
         "    sys.modules.pop('state.names', None)\n"
         "    names = importlib.import_module('state.names')\n"
-        "    assert names.LETTERS == 'abc'\n"
+        "    assert names.LETTERS == 'abc'\n\n\n"
+        "def test_second_name(monkeypatch):\n"
+        "    import state\n"
+        "    monkeypatch.syspath_prepend(os.path.dirname(state.__file__))\n"
+        "    second = importlib.import_module('names')  # the same file as a top-level module\n"
+        "    assert second.LETTERS == 'abc' and second is not sys.modules.get('state.names')\n"
     ),
 }
 
