@@ -276,7 +276,9 @@ class Lab:
         total = len(candidates)
         for mutant in candidates:
             problem = check_applies(mutant)
-            plan = self.planner.plan(mutant) if self.config.select_tests else None
+            # without a coverage map (no coverage.py in the test interpreter) nothing can be ruled out
+            selecting = self.config.select_tests and bool(result.coverage.lines)
+            plan = self.planner.plan(mutant) if selecting else None
             key = ""
             if problem:
                 outcome: Outcome | None = Outcome(mutant.id, Status.RUNTIME_ERROR, reason=problem)

@@ -160,3 +160,34 @@ def test_a_namespace_package_in_a_src_layout(tmp_path):
     result = _run(root)
     assert result.returncode == 0, result.stderr
     assert statuses(root / "reports") == {"src/nsp/plugin/tools.py::delete::<module>::json": "Killed"}
+
+
+def test_without_coverage_in_the_test_interpreter_every_mutant_runs_every_test(project, tmp_path):
+    """No coverage map means nothing can be ruled out: no NoCoverage from guesswork, the whole suite runs."""
+    wrapper = tmp_path / "python-without-coverage"
+    wrapper.write_text(
+        f"#!{sys.executable}\n"
+        "import os, runpy, sys\n"
+        "sys.modules['coverage'] = None  # `import coverage` raises ImportError\n"
+        "args = sys.argv[1:]\n"
+        "if args[0] == '-m':\n"
+        "    sys.argv = [args[1]] + args[2:]\n"
+        "    sys.path.insert(0, os.getcwd())\n"
+        "    runpy.run_module(args[1], run_name='__main__', alter_sys=True)\n"
+        "else:\n"
+        "    sys.argv = args\n"
+        "    sys.path.insert(0, os.path.dirname(os.path.abspath(args[0])))\n"
+        "    runpy.run_path(args[0], run_name='__main__')\n"
+    )
+    wrapper.chmod(0o755)
+    root = project("plugin_app")
+    text = (root / "pyproject.toml").read_text()
+    (root / "pyproject.toml").write_text(text + f'\n[tool.importmut]\npython = "{wrapper}"\n')
+    result = _run(root)
+    assert result.returncode == 0, result.stderr
+    from tests.e2e.test_verdicts import PLUGIN_APP
+
+    assert statuses(root / "reports") == {**PLUGIN_APP, "app/core.py::delete::<module>::json": "Survived"}
+    data = json.loads((root / "reports" / "importmut.json").read_text())
+    by_id = {m["id"]: m for f in data["files"].values() for m in f["mutants"]}
+    assert len(by_id["app/core.py::delete::<module>::json"]["importmut"]["testsRun"]) == 3
