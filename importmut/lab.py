@@ -345,7 +345,9 @@ class Lab:
         assert self.planner is not None and self.result is not None
         test_args = tuple(dict.fromkeys(self.planner.test_files[t] for t in select)) if select else None
         sandbox = free.get()
-        extra = ["-x", "--rootdir", str(sandbox.root / self.rootdir_relative)]
+        # --tb=line: only the failing test and its crash line are reported; pytest's long traceback
+        # formatting would cost more per killed mutant than the test that killed it.
+        extra = ["-x", "--tb=line", "--rootdir", str(sandbox.root / self.rootdir_relative)]
         extra += [arg for nodeid in self.result.deselected for arg in ("--deselect", nodeid)]
         try:
             sandbox.write(mutant.path, mutant.original if original else mutant.mutated)

@@ -90,6 +90,8 @@ def test_killed_by_names_the_failing_test(project):
     data = json.loads((root / "reports" / "importmut.json").read_text())
     by_id = {m["id"]: m for f in data["files"].values() for m in f["mutants"]}
     assert by_id["app/core.py::drop-name::<module>::os"]["killedBy"] == ["tests/test_app.py::test_home"]
+    # the kill's reason is the failing test's error, kept although mutant runs format tracebacks short
+    assert by_id["app/core.py::drop-name::<module>::os"]["statusReason"] == "NameError: name 'os' is not defined"
     assert by_id["app/core.py::delete::<module>::json"]["coveredBy"] == []
     # decided from the coverage map without running anything
     no_coverage = by_id["app/core.py::delete::<module>::json"]
