@@ -136,6 +136,22 @@ def test_an_unwritable_report_dir_is_one_clear_error_and_the_verdicts_stay_cache
     assert "2 verdict(s) reused" in again.stderr
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux) to fill the disk")
+def test_a_full_disk_is_one_clear_error_and_the_verdicts_stay_cached(tmp_path):
+    """/dev/full answers every write with ENOSPC, as a full disk does."""
+    root = projects.write(tmp_path / "state", projects.GLOBAL_STATE)
+    report_dir = tmp_path / "full"
+    report_dir.mkdir()
+    (report_dir / "importmut.json").symlink_to("/dev/full")
+    result = _run(root, "--report-dir", str(report_dir))
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot write the report" in lines[0] and "No space left on device" in lines[0]
+    again = _run(root)
+    assert again.returncode == 0
+    assert "2 verdict(s) reused" in again.stderr
+
+
 def test_parallel_runs_of_several_projects_never_see_each_others_mutants(tmp_path):
     cases = {"odd": projects.ODD_SOURCES, "state": projects.GLOBAL_STATE, "proc": projects.SUBPROCESS_AND_WRITES}
     alone = {}
