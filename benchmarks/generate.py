@@ -10,8 +10,9 @@ The project has:
   (function-level) imports, multi-name `from` imports, imports of the package's own modules (always of
   earlier modules, so there is no import cycle), an optional `try: import ... except ImportError:` import,
   and sometimes `from __future__` / `if TYPE_CHECKING:` imports (listed as Ignored).
-- `slowdep/`: a local stand-in for a heavy third-party dependency: importing it sleeps 0.3 s. Every synth
-  module imports it. It is not mutated (`[tool.importmut] paths = ["synth"]`).
+- `third_party/slowdep/`: a heavy third-party dependency: importing it sleeps 0.3 s. Every synth module
+  imports it. Like an installed library it lives outside the project's import roots: benchmarks/run.py puts
+  `third_party/` on PYTHONPATH for every tool it runs, as site-packages would be.
 - `tests/`: one test module per source module, most tests a few milliseconds, about one module in ten with
   a slow test (50-100 ms, `time.sleep`), and a `conftest.py` with a shared fixture.
 - `pyproject.toml` with `[tool.pytest.ini_options]`, `[tool.importmut]` and `[tool.mutmut]`.
@@ -115,7 +116,6 @@ paths = ["synth"]
 [tool.mutmut]
 paths_to_mutate = ["synth/"]
 tests_dir = ["tests/"]
-also_copy = ["slowdep/"]
 '''
 
 RECORDS = [("a", 1), ("b", 2), ("a", 3), ("c", 4)]  # the conftest fixture
@@ -432,8 +432,8 @@ def generate(out: Path, modules: int, seed: int) -> None:
     rng = random.Random(seed)
     files: dict[str, str] = {
         "pyproject.toml": PYPROJECT.format(modules=modules, seed=seed),
-        "slowdep/__init__.py": SLOWDEP_INIT,
-        "slowdep/text.py": SLOWDEP_TEXT,
+        "third_party/slowdep/__init__.py": SLOWDEP_INIT,
+        "third_party/slowdep/text.py": SLOWDEP_TEXT,
         "synth/__init__.py": PACKAGE_INIT,
         "tests/conftest.py": CONFTEST,
         "tests/test_package.py": (

@@ -116,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         plugin_dir.mkdir()
         (plugin_dir / "_bench_phases.py").write_text(PLUGIN, encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if not k.startswith("IMPORTMUT_")}
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(plugin_dir), env.get("PYTHONPATH")]))
+        site = project / "third_party"  # a generated project's installed dependencies (generate.py)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(plugin_dir), str(site) if site.is_dir() else "",
+                                                         env.get("PYTHONPATH")]))
         env["BENCH_PHASES"] = str(work / "phases.jsonl")
         python = sys.executable
 

@@ -586,6 +586,9 @@ def main(argv: list[str] | None = None) -> int:
     if not project.is_dir():
         parser.error(f"{project} is not a directory")
     python = sys.executable
+    site = project / "third_party"  # a generated project's installed dependencies (generate.py)
+    if site.is_dir():
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
     work = Path(tempfile.mkdtemp(prefix="importmut-bench-"))
     summary: dict = {
         "project": str(args.project), "jobs": args.jobs,

@@ -8,6 +8,7 @@ job `{"args": [...], "env": {...}, "cwd": "...", "log": "..."}` to stdin; the wo
 of its own, so a timeout kills it and everything it started.
 """
 
+import gc
 import json
 import os
 import sys
@@ -59,6 +60,10 @@ def _child(job):
 
 def main():
     _preload(["pytest"] + (json.loads(sys.argv[1]) if len(sys.argv) > 1 else []))
+    # Children never free what the worker preloaded: kept out of the collector's sight, it is not walked by
+    # each child's collections (whose walks would also copy the worker's memory pages).
+    gc.collect()
+    gc.freeze()
     answers = os.fdopen(os.dup(1), "w")
     for line in sys.stdin:
         if not line.strip():
