@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,15 @@ def tree_digest(root: Path) -> dict[str, str]:
         if path.is_file() and not {"__pycache__", ".importmut", "reports"} & set(path.relative_to(root).parts):
             digest[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
     return digest
+
+
+def stored_verdicts(root: Path) -> int:
+    """How many verdicts importmut's cache under root holds (0 before it exists)."""
+    try:
+        with sqlite3.connect(root / ".importmut" / "cache.sqlite3") as db:
+            return db.execute("SELECT count(*) FROM verdicts").fetchone()[0]
+    except sqlite3.Error:
+        return 0
 
 
 def statuses(report_dir: Path) -> dict[str, str]:

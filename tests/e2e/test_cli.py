@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 
-from tests.conftest import run_cli, statuses, tree_digest
+from tests.conftest import run_cli, statuses, stored_verdicts, tree_digest
 from tests.e2e.test_verdicts import PLUGIN_APP
 
 
@@ -144,25 +143,17 @@ def _wait_for_first_mutant(process: subprocess.Popen) -> None:
     raise AssertionError("the run ended before testing a mutant")
 
 
-def _stored_verdicts(root: Path) -> int:
-    try:
-        with sqlite3.connect(root / ".importmut" / "cache.sqlite3") as db:
-            return db.execute("SELECT count(*) FROM verdicts").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
-
 def test_sigkill_mid_run_leaves_the_users_tree_byte_identical_and_the_next_run_resumes(project):
     root = project("plugin_app")
     before = tree_digest(root)
     process = _start_run(root, "--report-dir", str(root.parent / "out"))
     deadline = time.monotonic() + 120
-    while _stored_verdicts(root) == 0 and time.monotonic() < deadline and process.poll() is None:
+    while stored_verdicts(root) == 0 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
-    done = _stored_verdicts(root)
+    done = stored_verdicts(root)
     assert 1 <= done < len(PLUGIN_APP) - 1
     time.sleep(0.5)  # let the orphaned pytest child of the killed run finish in its own sandbox
     assert tree_digest(root) == before

@@ -78,6 +78,32 @@ SUBPROCESS_AND_WRITES = {
     ),
 }
 
+# slow tests that overwrite a file of the user's and write new ones into the project and the working
+# directory: a run interrupted among them must leave the tree as it was
+WRITERS = {
+    "pyproject.toml": PYPROJECT,
+    "notes.txt": "the user's own notes\n",
+    "writers/__init__.py": "",
+    "writers/a.py": "import json\n\n\ndef load(text):\n    return json.loads(text)\n",
+    "writers/b.py": "import os\n\n\ndef join(*parts):\n    return os.path.join(*parts)\n",
+    "writers/c.py": "import re\n\n\ndef words(text):\n    return re.findall(r'\\w+', text)\n",
+    "writers/d.py": "import textwrap\n\n\ndef short(text):\n    return textwrap.shorten(text, 9)\n",
+    "tests/test_writers.py": (
+        "import time\nfrom pathlib import Path\n\nimport pytest\n\n"
+        "from writers.a import load\nfrom writers.b import join\nfrom writers.c import words\n"
+        "from writers.d import short\n\nROOT = Path(__file__).parent.parent\n\n\n"
+        "@pytest.fixture(autouse=True)\ndef clobber():\n"
+        "    time.sleep(0.3)\n"
+        "    (ROOT / 'notes.txt').write_text('overwritten by a test')\n"
+        "    (ROOT / 'writers' / 'generated.py').write_text('X = 1\\n')\n"
+        "    Path('written-in-cwd.txt').write_text('x')\n\n\n"
+        "def test_load():\n    assert load('[1]') == [1]\n\n\n"
+        "def test_join():\n    assert join('a', 'b').endswith('b')\n\n\n"
+        "def test_words():\n    assert words('a b') == ['a', 'b']\n\n\n"
+        "def test_short():\n    assert short('a b c d e f g') == 'a b [...]'\n"
+    ),
+}
+
 # odd sources: a latin-1 coding cookie, CRLF line endings with tabs, a file of only imports, pytest
 # settings in pytest.ini, conftest.py at two levels
 ODD_SOURCES = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli, statuses, tree_digest
+from tests.conftest import run_cli, statuses, stored_verdicts, tree_digest
 from tests.faults import projects
 
 
@@ -81,6 +82,31 @@ def test_subprocesses_see_the_mutant_and_test_writes_stay_in_the_sandbox(tmp_pat
     assert statuses(root / "reports") == {"proc/value.py::delete::<module>::math": "Killed"}
     assert tree_digest(root) == before
     assert not (root / "written-in-cwd.txt").exists() and not (root / "proc" / "generated.py").exists()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+def test_a_run_interrupted_among_writing_tests_leaves_the_tree_as_it_was_and_resumes(tmp_path, signum):
+    root = projects.write(tmp_path / "writers", projects.WRITERS)
+    before = tree_digest(root)
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    process = subprocess.Popen([sys.executable, "-m", "importmut", "run", str(root), "-q", "-j", "1"], cwd=root,
+                               env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while stored_verdicts(root) == 0 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signum)
+    process.wait(timeout=30)
+    assert process.returncode == (130 if signum == signal.SIGINT else -signal.SIGKILL)
+    done = stored_verdicts(root)
+    assert 1 <= done < 4
+    time.sleep(1.0)  # a SIGKILLed run's pytest child may still be finishing, in its own sandbox
+    assert tree_digest(root) == before
+    resumed = _run(root)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{done} verdict(s) reused" in resumed.stderr
+    assert set(statuses(root / "reports").values()) == {"Killed"} and len(statuses(root / "reports")) == 4
+    assert tree_digest(root) == before
+    assert not (root / "written-in-cwd.txt").exists()
 
 
 @pytest.mark.parametrize("settings_file", sorted(projects.PYTEST_SETTINGS))
