@@ -361,16 +361,44 @@ class Lab:
 
     def _test_one(self, mutant: Mutant, plan: TestPlan | None, free: "queue.Queue[Sandbox]", timeout: float,
                   coverage: CoverageMap) -> Outcome:
-        """Test one mutant. Unless the failure plainly names what the mutant removed, a kill is confirmed: the
-        failing test must fail again on the mutant and pass on the original code; otherwise it is flaky (or
-        broken by something else, such as files earlier tests left behind), and the other tests decide."""
+        """Test one mutant: the plan's likeliest killers first where it names them, the rest only if those all
+        pass; a kill in the first run ends it."""
         assert self.planner is not None and self.result is not None
         select = plan.tests if plan is not None else tuple(self.planner.test_files)
+        stages = [select]
+        if plan is not None and plan.first:
+            stages = [plan.first, tuple(t for t in select if t not in set(plan.first))]
+        runs: list[TestRun] = []
+        passed: list[str] = []
+        flaky: list[str] = []
+        for stage in stages:
+            outcome, run, stage_flaky = self._test_stage(mutant, stage, free, timeout)
+            runs.append(run)
+            flaky += stage_flaky
+            if outcome.status is not Status.SURVIVED or self.runner.groups.stopping:
+                break
+            passed += outcome.tests_run
+        outcome = replace(outcome, tests_run=tuple(dict.fromkeys([*passed, *outcome.tests_run])),
+                          duration=sum(run.duration for run in runs))
+        if flaky:
+            self.result.flaky.update(flaky)
+            outcome = replace(outcome, flaky=tuple(flaky),
+                              reason=(outcome.reason + "; " if outcome.reason else "") +
+                              f"flaky (failed, then passed on the same mutant): {', '.join(flaky)}")
+        self.result.costs[mutant.id] = self._cost(outcome, runs, select)
+        return outcome
+
+    def _test_stage(self, mutant: Mutant, select: tuple[str, ...], free: "queue.Queue[Sandbox]",
+                    timeout: float) -> tuple[Outcome, TestRun, list[str]]:
+        """Run tests against the mutant. Unless the failure plainly names what the mutant removed, a kill is
+        confirmed: the failing test must fail again on the mutant and pass on the original code; otherwise it
+        is flaky (or broken by something else, such as files earlier tests left behind), and the other tests
+        decide."""
         flaky: list[str] = []
         for _ in range(MAX_FLAKY_RETRIES + 1):
             run = self._run_in_sandbox(mutant, free, timeout, select)
             if self.runner.groups.stopping:
-                return Outcome(mutant.id, Status.RUNTIME_ERROR, reason="interrupted")
+                return Outcome(mutant.id, Status.RUNTIME_ERROR, reason="interrupted"), run, flaky
             outcome = decide(mutant, run)
             if outcome.status is not Status.KILLED or not run.failed or caused_by_mutant(mutant, outcome):
                 break
@@ -387,22 +415,17 @@ class Lab:
                 break
         else:
             outcome = Outcome(mutant.id, Status.RUNTIME_ERROR, reason="too many flaky tests")
-        if flaky:
-            self.result.flaky.update(flaky)
-            outcome = replace(outcome, flaky=tuple(flaky),
-                              reason=(outcome.reason + "; " if outcome.reason else "") +
-                              f"flaky (failed, then passed on the same mutant): {', '.join(flaky)}")
-        self.result.costs[mutant.id] = self._cost(outcome, run, select)
-        return outcome
+        return outcome, run, flaky
 
-    def _cost(self, outcome: Outcome, run: TestRun, select: tuple[str, ...] | None) -> MutantCost:
+    def _cost(self, outcome: Outcome, runs: list[TestRun], select: tuple[str, ...] | None) -> MutantCost:
         assert self.planner is not None
         durations = self.planner.durations
-        test_seconds = sum(result.duration for result in run.tests.values())
+        test_seconds = sum(result.duration for run in runs for result in run.tests.values())
         if outcome.status is Status.KILLED:
             known = [durations[t] for t in outcome.killed_by if t in durations]
             bound = min(known) if known else test_seconds
         else:
             needed = select if select is not None else tuple(self.planner.test_files)
             bound = sum(durations.get(t, 0.0) for t in needed)
-        return MutantCost(len(run.tests), test_seconds, run.duration, bound)
+        return MutantCost(sum(len(run.tests) for run in runs), test_seconds, sum(run.duration for run in runs),
+                          bound)

@@ -3,13 +3,16 @@
 A test is selected when it can notice the mutant:
 - it executes a line that uses an affected name (the coverage map);
 - the mutant breaks or changes what a module does while it is imported (a use at import time, a
-  project module imported for its side effects, a hoisted or forced-fallback import), and the test's
-  file or a conftest.py above it imports that module, directly or not (the import graph);
+  project module imported for its side effects, a hoisted import, a forced fallback that does more than
+  rebind the name), and the test's file or a conftest.py above it imports that module, directly or not
+  (the import graph);
 - it imports an affected name from the module (`from pkg.mod import name`, a re-export), or names it in
   a string (`mock.patch("pkg.mod.name")`);
 - it started a process in the baseline: that process may run any of the project's code, where the
   coverage map cannot see it.
-A mutant no test can notice is NoCoverage without running anything.
+A mutant no test can notice is NoCoverage without running anything. Where the selection is wide, the tests
+that execute a use run first, in a process of their own, as they are the likeliest to kill; the rest run
+only if they all pass, so a kill does not wait for pytest to import every other selected test file.
 """
 
 from __future__ import annotations
@@ -29,6 +32,14 @@ class TestPlan:
     tests: tuple[str, ...]  # node ids, fastest first
     import_time: bool  # the mutant acts while its module is imported
     reason: str = ""  # for NoCoverage: which lines no test executes
+    # the likeliest killers (the tests that execute a use), run first on their own when the rest would add
+    # many test files to collect; the rest run only if these all pass
+    first: tuple[str, ...] = ()
+
+
+# a first run of the likeliest killers pays off when the rest would make pytest import this many more
+# test files (a survivor then costs one more, short, test process)
+STAGE_MIN_FILES = 3
 
 
 def _conftest_dir(relpath: str) -> str | None:
@@ -89,8 +100,9 @@ class Planner:
         site = mutant.site
         if executed_at_import or any(ref.at_import_time for ref in mutant.references):
             return True
-        if mutant.operator == "hoist" or (mutant.operator == "fallback" and not site.in_function):
-            return True  # the import (or its fallback) now runs while the module is imported
+        if mutant.operator == "hoist" or (mutant.operator == "fallback" and not site.in_function
+                                          and not site.plain_fallback):
+            return True  # the import (or a fallback that does more than rebind the name) now runs on import
         if site.in_function:
             return False
         # a module-level import of the project's own code may be there for its side effects
@@ -99,12 +111,14 @@ class Planner:
     def plan(self, mutant: Mutant) -> TestPlan:
         selected: set[str] = set()
         executed_at_import = False
+        executing: set[str] = set()
         unexecuted: list[int] = []
         for ref in mutant.references:
             contexts = frozenset().union(*(self.coverage.contexts(mutant.path, line) for line in ref.lines))
             executed_at_import |= IMPORT_TIME in contexts
             tests = {c for c in contexts if c in self.test_files}  # deselected tests do not count
             selected |= tests
+            executing |= tests
             if not tests and IMPORT_TIME not in contexts:
                 unexecuted.append(ref.line)
         import_time = self._acts_at_import(mutant, executed_at_import)
@@ -126,4 +140,12 @@ class Planner:
             lines = sorted(set(unexecuted))
             reason = (f"no test executes any line that uses the name (line{'s' if len(lines) > 1 else ''} "
                       f"{', '.join(map(str, lines))})" if lines else "no test imports the module")
-        return TestPlan(ordered, import_time, reason)
+        return TestPlan(ordered, import_time, reason, self._first(ordered, executing, executed_at_import))
+
+    def _first(self, ordered: tuple[str, ...], executing: set[str], executed_at_import: bool) -> tuple[str, ...]:
+        """The tests to run first, on their own: those that execute a use of the name or, where a use runs at
+        import time (so any test importing the module fails), the fastest test; () for a single run."""
+        first = tuple(t for t in ordered if t in executing) or (ordered[:1] if executed_at_import else ())
+        files = {self.test_files[t] for t in first}
+        more = {self.test_files[t] for t in ordered if t not in set(first)} - files
+        return first if first and len(more) >= STAGE_MIN_FILES else ()

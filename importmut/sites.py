@@ -75,6 +75,9 @@ class Site:
     top_level: bool  # a statement directly in the module body
     type_checking: bool = False
     import_error_guard: bool = False  # inside `try:` whose handlers catch ImportError
+    # the guarding `try` holds just this import, and its handlers only rebind the names it binds (no calls):
+    # forcing the fallback changes nothing but what those names are
+    plain_fallback: bool = False
     future: bool = False
     star: bool = False
     pragma_skip: bool = False
@@ -270,6 +273,7 @@ def parse_file(path: str, source: bytes) -> ParsedFile:
         site_scope = _scope_name(scope, qualnames)
         in_function = _enclosing_def(scope, qualnames)[1] is False
         bindings = _bindings(node, scope, positions, parents, qualnames)
+        plain = guarded and _plain_fallback(statement, parents, {binding.name for binding in bindings})
         parsed.sites.append(
             Site(
                 path=path,
@@ -287,6 +291,7 @@ def parse_file(path: str, source: bytes) -> ParsedFile:
                 top_level=parents.get(statement) is module,
                 type_checking=type_checking,
                 import_error_guard=guarded,
+                plain_fallback=plain,
                 future=isinstance(node, cst.ImportFrom) and _dotted(node.module) == "__future__",
                 star=isinstance(node, cst.ImportFrom) and isinstance(node.names, cst.ImportStar),
                 pragma_skip=pragma,
@@ -320,6 +325,48 @@ def _guards(statement: cst.CSTNode, parents: dict) -> tuple[bool, bool]:
             guarded = guarded or any(_catches_import_error(h) for h in node.handlers)
         child, node = node, parents.get(node)
     return type_checking, guarded
+
+
+def _plain_fallback(statement: cst.CSTNode, parents: dict, names: set[str]) -> bool:
+    """Whether the `try` around an import holds nothing else (no other statement, no `else`), and its
+    handlers only `pass` or rebind the import's own names to plain values or other imports."""
+    node = parents.get(statement)
+    if not isinstance(node, cst.IndentedBlock):
+        return False
+    owner = parents.get(node)
+    if not isinstance(owner, cst.Try) or owner.body is not node or owner.orelse is not None:
+        return False
+    if len(node.body) != 1 or len(getattr(statement, "body", ())) != 1:
+        return False
+    for handler in owner.handlers:
+        for line in handler.body.body:
+            if not isinstance(line, cst.SimpleStatementLine):
+                return False
+            for small in line.body:
+                if isinstance(small, cst.Pass):
+                    continue
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    if isinstance(small.names, cst.ImportStar) or (
+                            isinstance(small, cst.ImportFrom) and small.relative):
+                        return False
+                    bound = {_dotted(a.asname.name) if a.asname else _dotted(a.name).split(".")[0]
+                             for a in small.names}  # type: ignore[union-attr]
+                    if not bound <= names:
+                        return False
+                    continue
+                if not isinstance(small, cst.Assign) or not _plain_value(small.value):
+                    return False
+                for target in small.targets:
+                    if not isinstance(target.target, cst.Name) or target.target.value not in names:
+                        return False
+    return True
+
+
+def _plain_value(value: cst.BaseExpression) -> bool:
+    """A value whose evaluation runs no code of anyone's: a literal, a name, an attribute of a name."""
+    if isinstance(value, (cst.Name, cst.Integer, cst.Float, cst.SimpleString)):
+        return True
+    return isinstance(value, cst.Attribute) and _plain_value(value.value)
 
 
 _STATEMENTS = (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.Decorator, cst.Param)

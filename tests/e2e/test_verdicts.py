@@ -97,3 +97,34 @@ def test_killed_by_names_the_failing_test(project):
     no_coverage = by_id["app/core.py::delete::<module>::json"]
     assert no_coverage["importmut"]["testsRun"] == []
     assert no_coverage["statusReason"] == "no test executes any line that uses the name (line 20)"
+
+
+STAGED = {
+    "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n',
+    "stage/__init__.py": "",
+    "stage/helpers.py": "def double(value):\n    return value * 2\n",
+    # a module-level import of the project's own code: every test importing core is selected
+    "stage/core.py": "from stage import helpers\n\n\ndef quadruple(value):\n    return helpers.double(helpers.double(value))\n",
+    "tests/test_core.py": (
+        "import time\n\nfrom stage.core import quadruple\n\n\n"
+        "def test_quadruple():\n    time.sleep(0.05)  # the slowest test: fastest-first would run it last\n"
+        "    assert quadruple(1) == 4\n"
+    ),
+    **{f"tests/test_{name}.py": f"import stage.core\n\n\ndef test_{name}():\n    assert stage.core\n"
+       for name in ("a", "b", "c", "d")},
+}
+
+
+def test_the_test_that_executes_the_use_runs_first_on_its_own(tmp_path):
+    """Four other test files import the module; the one test that runs the use kills the mutant alone."""
+    from tests.faults.projects import write
+
+    root = write(tmp_path / "staged", STAGED)
+    result = run_cli("run", str(root), "-q", cwd=root)
+    assert result.returncode == 0, result.stderr
+    data = json.loads((root / "reports" / "importmut.json").read_text())
+    by_id = {m["id"]: m for f in data["files"].values() for m in f["mutants"]}
+    killed = by_id["stage/core.py::delete::<module>::helpers"]
+    assert killed["status"] == "Killed"
+    assert killed["killedBy"] == ["tests/test_core.py::test_quadruple"]
+    assert killed["importmut"]["testsRun"] == []  # none of the four other files was run

@@ -199,6 +199,17 @@ def load_yaml(text):
     except ImportError:
         return None
     return yaml.safe_load(text)
+
+
+try:
+    import simdjson
+except ImportError:
+    simdjson = None
+    print("simdjson missing: the slow path")
+
+
+def fast():
+    return simdjson
 """
 UNUSED = "import json\nimport os\n\nSEP = os.sep\n"
 IMPORTED = {"called": CALLED, "side_effects": SIDE_EFFECTS, "star": STAR, "local": LOCAL, "fallbacks": FALLBACKS,
@@ -259,14 +270,18 @@ def test_a_module_level_import_of_a_project_module_acts_at_import_time(importers
     plan = planner(graph, ALL_TESTS, lines).plan(mutants["src/pkg/side_effects.py::delete::<module>::plugins"])
     assert set(plan.tests) == IMPORTING
     assert plan.import_time is True
+    assert plan.first == ()  # no test executes a use: nothing likelier to kill than the rest
     # `registry` has a use, run by one test, but this import may be the one that loads it
     plan = planner(graph, ALL_TESTS, lines).plan(mutants["src/pkg/side_effects.py::delete::<module>::registry"])
     assert set(plan.tests) == IMPORTING
     assert plan.import_time is True
+    # the test that runs the use goes first, on its own: the other three files need not be imported for a kill
+    assert plan.first == (DIRECT,)
     # the standard library is not the project: only the test that runs the use
     plan = planner(graph, ALL_TESTS, lines).plan(mutants["src/pkg/side_effects.py::delete::<module>::json"])
     assert plan.tests == (DIRECT,)
     assert plan.import_time is False
+    assert plan.first == ()
 
 
 def test_a_module_level_star_import_acts_at_import_time(importers):
@@ -288,13 +303,19 @@ def test_a_function_level_import_acts_at_import_time_only_when_hoisted(importers
     assert plan.import_time is True
 
 
-def test_a_forced_fallback_is_import_time_at_module_level_only(importers):
+def test_a_forced_fallback_is_import_time_at_module_level_unless_it_only_rebinds_the_name(importers):
     mutants, graph = importers
     lines = {"src/pkg/fallbacks.py": {1: [""], 2: [""], 3: [""], 4: [""], 7: [""], 8: [DIRECT], 11: [""],
                                       12: [INDIRECT], 13: [INDIRECT], 14: [INDIRECT], 15: [INDIRECT], 16: [DIRECT]}}
-    plan = planner(graph, ALL_TESTS, lines).plan(mutants["src/pkg/fallbacks.py::fallback::<module>::json"])
+    lines["src/pkg/fallbacks.py"].update({20: [""], 21: [""], 27: [""], 28: [INDIRECT]})
+    # the handler runs code of its own (a call): forcing it changes what importing the module does
+    plan = planner(graph, ALL_TESTS, lines).plan(mutants["src/pkg/fallbacks.py::fallback::<module>::simdjson"])
     assert set(plan.tests) == IMPORTING
     assert plan.import_time is True
+    # the handler only rebinds the name: only the tests that use it can tell
+    plan = planner(graph, ALL_TESTS, lines).plan(mutants["src/pkg/fallbacks.py::fallback::<module>::json"])
+    assert plan.tests == (DIRECT,)
+    assert plan.import_time is False
     plan = planner(graph, ALL_TESTS, lines).plan(mutants["src/pkg/fallbacks.py::fallback::load_yaml::yaml"])
     assert plan.tests == (DIRECT,)
     assert plan.import_time is False

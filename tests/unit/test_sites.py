@@ -167,6 +167,32 @@ def test_try_catching_import_error_guards_the_import(handler):
     assert site.ignore_reason is None  # guarded imports are still mutated
 
 
+@pytest.mark.parametrize(
+    ("source", "plain"),
+    [
+        ("try:\n    import fast\nexcept ImportError:\n    fast = None\n", True),
+        ("try:\n    import fast\nexcept ImportError:\n    pass\n", True),
+        ("try:\n    import ujson as json\nexcept ImportError:\n    import json\n", True),
+        ("try:\n    from fast import dumps\nexcept ImportError:\n    from json import dumps\n", True),
+        ("try:\n    import fast\nexcept ImportError:\n    fast = slow.module\n", True),
+        # the handler calls something, binds another name, or imports relatively: more than a rebinding
+        ("try:\n    import fast\nexcept ImportError:\n    fast = None\n    warn('slow')\n", False),
+        ("try:\n    import fast\nexcept ImportError:\n    fast = load()\n", False),
+        ("try:\n    import fast\nexcept ImportError:\n    HAVE_FAST = False\n", False),
+        ("try:\n    import fast\nexcept ImportError:\n    from . import fast\n", False),
+        ("try:\n    import fast\nexcept ImportError:\n    if True:\n        fast = None\n", False),
+        # the forced raise would also skip the rest of the try, or its else
+        ("try:\n    import fast\n    HAVE_FAST = True\nexcept ImportError:\n    fast = None\n", False),
+        ("try:\n    import fast; import faster\nexcept ImportError:\n    fast = None\n", False),
+        ("try:\n    import fast\nexcept ImportError:\n    fast = None\nelse:\n    fast.init()\n", False),
+    ],
+)
+def test_a_fallback_is_plain_when_it_only_rebinds_the_imported_names(source, plain):
+    site = parse(source).sites[0]
+    assert site.import_error_guard is True
+    assert site.plain_fallback is plain
+
+
 def test_try_catching_something_else_does_not_guard():
     parsed = parse("try:\n    import fast\nexcept KeyError:\n    pass\n")
     assert site_for(parsed, "import fast").import_error_guard is False
