@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -40,6 +41,12 @@ def tree_digest(root: Path) -> dict[str, str]:
         if path.is_file() and not {"__pycache__", ".importmut", "reports"} & set(path.relative_to(root).parts):
             digest[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
     return digest
+
+
+def sigint_as_at_a_terminal() -> None:
+    """For Popen's preexec_fn: give the child Ctrl-C's default action, also where this suite was started with
+    SIGINT ignored (a background job in CI), which the child would otherwise inherit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def stored_verdicts(root: Path) -> int:

@@ -10,7 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from tests.conftest import run_cli, statuses, stored_verdicts, tree_digest
+from tests.conftest import run_cli, sigint_as_at_a_terminal, statuses, stored_verdicts, tree_digest
 from tests.e2e.test_verdicts import PLUGIN_APP
 
 
@@ -132,7 +132,8 @@ def test_run_leaves_the_users_tree_byte_identical(project):
 
 def _start_run(root: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "importmut", "run", str(root), "-j", "1", *args], cwd=root,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+                            preexec_fn=sigint_as_at_a_terminal)
 
 
 def _wait_for_first_mutant(process: subprocess.Popen) -> None:

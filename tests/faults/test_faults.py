@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli, statuses, stored_verdicts, tree_digest
+from tests.conftest import run_cli, sigint_as_at_a_terminal, statuses, stored_verdicts, tree_digest
 from tests.faults import projects
 
 
@@ -90,7 +90,8 @@ def test_a_run_interrupted_among_writing_tests_leaves_the_tree_as_it_was_and_res
     before = tree_digest(root)
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     process = subprocess.Popen([sys.executable, "-m", "importmut", "run", str(root), "-q", "-j", "1"], cwd=root,
-                               env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                               env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               preexec_fn=sigint_as_at_a_terminal)
     deadline = time.monotonic() + 120
     while stored_verdicts(root) == 0 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
