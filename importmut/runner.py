@@ -236,7 +236,7 @@ class PytestRunner:
                                                         output_path, timeout)
             duration = time.monotonic() - started
             text = output_path.read_bytes()[-20000:].decode("utf-8", "replace") if output_path.exists() else ""
-            return _read_results(results, exit_code, bool(timed_out), duration, text)
+            return _read_results(results, exit_code, bool(timed_out), duration, text, sandbox_root)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
@@ -259,16 +259,23 @@ class PytestRunner:
         return process.returncode, timed_out
 
 
-def _read_results(path: Path, exit_code: int, timed_out: bool, duration: float, output: str) -> TestRun:
+def _read_results(path: Path, exit_code: int, timed_out: bool, duration: float, output: str,
+                  sandbox_root: Path) -> TestRun:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return TestRun(exit_code=exit_code, timed_out=timed_out, duration=duration, output=output)
-    tests = {nodeid: TestResult(entry["outcome"], entry["duration"], entry.get("message", ""))
+    prefix = str(sandbox_root) + os.sep
+
+    def unsandboxed(message: str) -> str:
+        """Paths in error messages as the user knows them (relative), not in a temporary copy."""
+        return message.replace(prefix, "")
+
+    tests = {nodeid: TestResult(entry["outcome"], entry["duration"], unsandboxed(entry.get("message", "")))
              for nodeid, entry in data.get("tests", {}).items()}
     return TestRun(
         tests=tests,
-        collection_errors=tuple((e["nodeid"], e["message"]) for e in data.get("collection_errors", [])),
+        collection_errors=tuple((e["nodeid"], unsandboxed(e["message"])) for e in data.get("collection_errors", [])),
         outside_modules=tuple((name, file) for name, file in data.get("outside", [])),
         exit_code=exit_code,
         rootdir=data.get("rootdir", ""),

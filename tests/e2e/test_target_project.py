@@ -3,6 +3,7 @@ and the committed report."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -24,7 +25,8 @@ def expected_verdicts() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def target_copy(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("target") / "target_project"
-    shutil.copytree(TARGET, root, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", ".pytest_cache"))
+    shutil.copytree(TARGET, root, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", ".pytest_cache",
+                                                                ".importmut", "build"))  # no stale verdicts
     return root
 
 
@@ -63,12 +65,19 @@ def test_the_committed_report_matches_a_fresh_run(target_run):
     assert statuses(REPO / "reports") == statuses(report_dir)
 
 
+def test_error_messages_name_the_users_paths_not_the_sandboxs(target_run):
+    _, report_dir = target_run
+    reasons = [m.get("statusReason", "") for f in json.loads((report_dir / "importmut.json").read_text())["files"].values()
+               for m in f["mutants"]]
+    assert any("chat_backend/__init__.py" in reason for reason in reasons)  # an ImportError naming its file
+    assert not any("importmut-sandbox" in reason for reason in reasons)
+
+
 def test_walk_through_the_opt_in_incident_test_kills_the_time_mutant(target_copy, tmp_path):
     result = run_cli("run", str(target_copy), "--report-dir", str(tmp_path), "-o", "delete",
                      "--pytest-arg=--run-incident", "-j", "2", "-q", cwd=target_copy)
     assert result.returncode == 0, result.stderr
     assert statuses(tmp_path)[AUTH_TIME] == "Killed"
-    import json
     data = json.loads((tmp_path / "importmut.json").read_text())
     mutant = next(m for f in data["files"].values() for m in f["mutants"] if m["id"] == AUTH_TIME)
     assert all(test.startswith("tests/incident/") for test in mutant["killedBy"])
