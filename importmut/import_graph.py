@@ -71,6 +71,48 @@ def read_imports(source: bytes) -> list[ImportStatement]:
     return found
 
 
+def read_module_attributes(source: bytes, packages: list[str]) -> set[tuple[str, str]]:
+    """(module, attribute) for every `alias.attribute` in a file where alias names a module imported
+    there (`import pkg.mod as m` ... `m.time`, `from pkg import mod` ... `mod.time`, `pkg.mod.time`):
+    code that reaches a module's imported names from outside it."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    aliases: dict[str, set[str]] = defaultdict(set)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    aliases[alias.asname].add(alias.name)
+                else:
+                    aliases[alias.name.split(".")[0]].add(alias.name.split(".")[0])
+        elif isinstance(node, ast.ImportFrom):
+            statement = ImportStatement("." * node.level + (node.module or ""), True, ())
+            for base in _from_bases(statement, packages):
+                for alias in node.names:
+                    if alias.name != "*":
+                        aliases[alias.asname or alias.name].add(f"{base}.{alias.name}" if base else alias.name)
+    found: set[tuple[str, str]] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            chain = _dotted_chain(node.value)
+            if chain:
+                head, _, rest = chain.partition(".")
+                for module in aliases.get(head, ()):
+                    found.add((f"{module}.{rest}" if rest else module, node.attr))
+    return found
+
+
+def _dotted_chain(node: ast.expr) -> str:
+    """`a.b.c` for a chain of attributes on a name; "" for anything else."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return ".".join([node.id, *reversed(parts)]) if isinstance(node, ast.Name) else ""
+
+
 def _from_bases(site: Site | ImportStatement, packages: list[str]) -> set[str]:
     """The module of a `from` import, resolved against each package the file may be in."""
     dots = len(site.module) - len(site.module.lstrip("."))
@@ -107,6 +149,8 @@ class ImportGraph:
     sources: dict[str, str] = field(default_factory=dict)  # relpath of each test file -> its text
     from_imports: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # relpath -> (module, name)
     module_of: dict[str, list[str]] = field(default_factory=dict)  # relpath -> its dotted names
+    # relpath -> (module, attribute) pairs it reaches as `alias.attribute`, on modules of the project only
+    module_attributes: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
 
     by_name: dict[str, set[str]] = field(default_factory=dict)  # dotted name -> files that can be it
     external: set[str] = field(default_factory=set)  # top-level modules imported that are not the project's
@@ -161,6 +205,7 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
     by_name: dict[str, set[str]] = defaultdict(set)
     graph.by_name = by_name
     parsed_sites: dict[str, list[ImportStatement]] = {}
+    sources_bytes: dict[str, bytes] = {}
     def is_source(relpath: str) -> bool:
         return any(relpath == p.rstrip("/") or relpath.startswith(p.rstrip("/") + "/") for p in source_paths)
 
@@ -170,6 +215,7 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
         for name in names:
             by_name[name].add(relpath)
         data = (root / relpath).read_bytes()
+        sources_bytes[relpath] = data
         parsed_sites[relpath] = read_imports(data)
         if not is_source(relpath):
             graph.sources[relpath] = data.decode("utf-8", "replace")
@@ -192,5 +238,8 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
         edges.discard(relpath)
         graph.edges[relpath] = edges
         graph.from_imports[relpath] = pairs
+        attributes = {pair for pair in read_module_attributes(sources_bytes[relpath], packages) if pair[0] in by_name}
+        if attributes:
+            graph.module_attributes[relpath] = attributes
     return graph
 

@@ -6,8 +6,9 @@ A test is selected when it can notice the mutant:
   project module imported for its side effects, a hoisted import, a forced fallback that does more than
   rebind the name), and the test's file or a conftest.py above it imports that module, directly or not
   (the import graph);
-- it imports an affected name from the module (`from pkg.mod import name`, a re-export), or names it in
-  a string (`mock.patch("pkg.mod.name")`);
+- it imports an affected name from the module (`from pkg.mod import name`, a re-export), names it in a
+  string (`mock.patch("pkg.mod.name")`), or imports a file that reaches it as an attribute of the module
+  (`mod.name.attr` written outside mod);
 - it started a process in the baseline: that process may run any of the project's code, where the
   coverage map cannot see it.
 A mutant no test can notice is NoCoverage without running anything. Where the selection is wide, the tests
@@ -132,6 +133,9 @@ class Planner:
         naming = {path for path, text in self.graph.sources.items()
                   if any(f"{module}.{name}" in text for module in modules for name in names)}
         selected |= self.tests_importing(naming)  # a test file, a conftest.py above tests, or a helper
+        reaching = {path for path, pairs in self.graph.module_attributes.items() if path != mutant.path
+                    and any((module, name) in pairs for module in modules for name in names)}
+        selected |= self.tests_importing(reaching)  # `mod.time.time()` written outside mod
         selected |= self.spawners
         selected &= set(self.test_files)
         ordered = tuple(sorted(selected, key=lambda nodeid: (self.durations.get(nodeid, 0.0), nodeid)))

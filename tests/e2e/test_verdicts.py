@@ -128,3 +128,18 @@ def test_the_test_that_executes_the_use_runs_first_on_its_own(tmp_path):
     assert killed["status"] == "Killed"
     assert killed["killedBy"] == ["tests/test_core.py::test_quadruple"]
     assert killed["importmut"]["testsRun"] == []  # none of the four other files was run
+
+
+def test_a_name_used_as_an_attribute_of_its_module_from_a_test_is_killed_not_left_uncovered(tmp_path):
+    """The test reaches `time` as `clock.time`; the only use inside clock.py is never run."""
+    from tests.faults.projects import write
+
+    root = write(tmp_path / "reach", {
+        "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n',
+        "reach/__init__.py": "",
+        "reach/clock.py": "import time\n\n\ndef stamp():\n    return time.time()\n",
+        "tests/test_clock.py": "from reach import clock\n\n\ndef test_real_time():\n    assert clock.time.time() > 0\n",
+    })
+    result = run_cli("run", str(root), "-q", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert statuses(root / "reports") == {"reach/clock.py::delete::<module>::time": "Killed"}

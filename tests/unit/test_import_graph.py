@@ -288,3 +288,20 @@ def test_a_single_file_source_path_is_in_the_graph(tmp_path):
     graph = import_graph.build(root, ["tool.py", "helper.py"], ["tests"], ["."])
     assert graph.edges == {"tool.py": {"helper.py"}, "helper.py": set(), "tests/test_x.py": {"tool.py"}}
     assert set(graph.sources) == {"tests/test_x.py"}
+
+
+def test_attributes_reached_through_a_module_alias_are_recorded_for_project_modules_only(tmp_path):
+    root = write(tmp_path, {
+        **SRC_PACKAGE,
+        "src/pkg/clock.py": "import time\n",
+        "tests/test_alias.py": "import pkg.clock as c\n\n\ndef test():\n    c.time.time()\n",
+        "tests/test_from.py": "from pkg import clock\n\n\ndef test():\n    clock.time.sleep(0)\n",
+        "tests/test_dotted.py": "import pkg.clock\n\n\ndef test():\n    pkg.clock.time.monotonic()\n",
+        "tests/test_relative.py": "from .. import x\n",
+        "tests/test_plain.py": "import os\n\n\ndef test():\n    os.path.join('a')\n",
+    })
+    graph = import_graph.build(root, ["src/pkg"], ["tests"], ["src"])
+    for name in ("alias", "from", "dotted"):
+        assert ("pkg.clock", "time") in graph.module_attributes[f"tests/test_{name}.py"], name
+    assert "tests/test_plain.py" not in graph.module_attributes  # os is not the project's
+    assert import_graph.read_module_attributes(b"def f(:\n", []) == set()

@@ -469,3 +469,17 @@ def test_a_use_run_only_by_missing_tests_is_reported_as_unexecuted(importers):
     plan = planner(graph, [INDIRECT], lines).plan(mutants["src/pkg/side_effects.py::delete::<module>::json"])
     assert plan.tests == ()
     assert plan.reason == "no test executes any line that uses the name (line 7)"
+
+
+def test_a_name_reached_as_an_attribute_of_the_module_from_elsewhere_selects_those_tests(tmp_path):
+    """`clock.time.time()` in a test fails once `import time` is gone from clock, though coverage shows that
+    test running no line of clock that uses `time`."""
+    mutants, graph = make_project(tmp_path, {
+        "src/pkg/clock.py": "import time\n\n\ndef stamp():\n    return time.time()\n",
+        "tests/test_reach.py": "from pkg import clock\n\n\ndef test_reach():\n    assert clock.time.time()\n",
+        "tests/test_other.py": "from pkg import clock\n\n\ndef test_other():\n    assert clock\n",
+    })
+    tests = ["tests/test_reach.py::test_reach", "tests/test_other.py::test_other"]
+    lines = {"src/pkg/clock.py": {1: [""], 4: [""]}}  # stamp() never runs
+    plan = planner(graph, tests, lines).plan(mutants["src/pkg/clock.py::delete::<module>::time"])
+    assert plan.tests == ("tests/test_reach.py::test_reach",)
