@@ -53,11 +53,17 @@ class ImportStatement:
     future: bool = False
 
 
-def read_imports(source: bytes) -> list[ImportStatement]:
-    """Every import statement of a file, at any depth; Python's own parser is enough (and fast) here."""
+def parse(source: bytes) -> ast.Module | None:
+    """A file's syntax tree (Python's own parser is enough, and fast, here), or None when it does not parse."""
     try:
-        tree = ast.parse(source)
+        return ast.parse(source)
     except (SyntaxError, ValueError):
+        return None
+
+
+def read_imports(tree: ast.Module | None) -> list[ImportStatement]:
+    """Every import statement of a file, at any depth."""
+    if tree is None:
         return []
     found = []
     for node in ast.walk(tree):
@@ -71,13 +77,11 @@ def read_imports(source: bytes) -> list[ImportStatement]:
     return found
 
 
-def read_module_attributes(source: bytes, packages: list[str]) -> set[tuple[str, str]]:
+def read_module_attributes(tree: ast.Module | None, packages: list[str]) -> set[tuple[str, str]]:
     """(module, attribute) for every `alias.attribute` in a file where alias names a module imported
     there (`import pkg.mod as m` ... `m.time`, `from pkg import mod` ... `mod.time`, `pkg.mod.time`):
     code that reaches a module's imported names from outside it."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    if tree is None:
         return set()
     aliases: dict[str, set[str]] = defaultdict(set)
     for node in ast.walk(tree):
@@ -205,7 +209,7 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
     by_name: dict[str, set[str]] = defaultdict(set)
     graph.by_name = by_name
     parsed_sites: dict[str, list[ImportStatement]] = {}
-    sources_bytes: dict[str, bytes] = {}
+    attributes: dict[str, set[tuple[str, str]]] = {}
     def is_source(relpath: str) -> bool:
         return any(relpath == p.rstrip("/") or relpath.startswith(p.rstrip("/") + "/") for p in source_paths)
 
@@ -215,8 +219,9 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
         for name in names:
             by_name[name].add(relpath)
         data = (root / relpath).read_bytes()
-        sources_bytes[relpath] = data
-        parsed_sites[relpath] = read_imports(data)
+        tree = parse(data)
+        parsed_sites[relpath] = read_imports(tree)
+        attributes[relpath] = read_module_attributes(tree, _package_of(relpath, names))
         if not is_source(relpath):
             graph.sources[relpath] = data.decode("utf-8", "replace")
     for relpath, sites in parsed_sites.items():
@@ -238,8 +243,8 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
         edges.discard(relpath)
         graph.edges[relpath] = edges
         graph.from_imports[relpath] = pairs
-        attributes = {pair for pair in read_module_attributes(sources_bytes[relpath], packages) if pair[0] in by_name}
-        if attributes:
-            graph.module_attributes[relpath] = attributes
+        reached = {pair for pair in attributes[relpath] if pair[0] in by_name}  # the project's modules only
+        if reached:
+            graph.module_attributes[relpath] = reached
     return graph
 

@@ -127,14 +127,13 @@ class Planner:
             selected |= self.tests_importing({mutant.path})
         names = self._names(mutant)
         modules = self.graph.module_of.get(mutant.path, [])
-        consumers = {path for path, pairs in self.graph.from_imports.items()
-                     if any((module, name) in pairs or (module, "*") in pairs for module in modules for name in names)}
+        taken = {(module, name) for module in modules for name in [*names, "*"]}
+        consumers = {path for path, pairs in self.graph.from_imports.items() if pairs & taken}
         selected |= self.tests_importing(consumers)
         naming = {path for path, text in self.graph.sources.items()
                   if any(f"{module}.{name}" in text for module in modules for name in names)}
         selected |= self.tests_importing(naming)  # a test file, a conftest.py above tests, or a helper
-        reaching = {path for path, pairs in self.graph.module_attributes.items() if path != mutant.path
-                    and any((module, name) in pairs for module in modules for name in names)}
+        reaching = {path for path, pairs in self.graph.module_attributes.items() if pairs & taken}
         selected |= self.tests_importing(reaching)  # `mod.time.time()` written outside mod
         selected |= self.spawners
         selected &= set(self.test_files)
@@ -151,5 +150,5 @@ class Planner:
         import time (so any test importing the module fails), the fastest test; () for a single run."""
         first = tuple(t for t in ordered if t in executing) or (ordered[:1] if executed_at_import else ())
         files = {self.test_files[t] for t in first}
-        more = {self.test_files[t] for t in ordered if t not in set(first)} - files
+        more = {self.test_files[t] for t in ordered} - files
         return first if first and len(more) >= STAGE_MIN_FILES else ()

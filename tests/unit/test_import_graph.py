@@ -299,9 +299,10 @@ def test_attributes_reached_through_a_module_alias_are_recorded_for_project_modu
         "tests/test_dotted.py": "import pkg.clock\n\n\ndef test():\n    pkg.clock.time.monotonic()\n",
         "tests/test_relative.py": "from .. import x\n",
         "tests/test_plain.py": "import os\n\n\ndef test():\n    os.path.join('a')\n",
+        "tests/test_broken.py": "import pkg.clock\npkg.clock.time.time(\n",
     })
     graph = import_graph.build(root, ["src/pkg"], ["tests"], ["src"])
     for name in ("alias", "from", "dotted"):
         assert ("pkg.clock", "time") in graph.module_attributes[f"tests/test_{name}.py"], name
     assert "tests/test_plain.py" not in graph.module_attributes  # os is not the project's
-    assert import_graph.read_module_attributes(b"def f(:\n", []) == set()
+    assert "tests/test_broken.py" not in graph.module_attributes  # a file that does not parse
