@@ -7,6 +7,7 @@ import json
 import jsonschema
 
 from tests.conftest import run_cli, statuses
+from tests.faults.projects import PYPROJECT, write
 
 PLUGIN_APP = {
     # the side-effect import fills the plugin registry that welcome() looks "shout" up in
@@ -100,7 +101,7 @@ def test_killed_by_names_the_failing_test(project):
 
 
 STAGED = {
-    "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n',
+    "pyproject.toml": PYPROJECT,
     "stage/__init__.py": "",
     "stage/helpers.py": "def double(value):\n    return value * 2\n",
     # a module-level import of the project's own code: every test importing core is selected
@@ -117,8 +118,6 @@ STAGED = {
 
 def test_the_test_that_executes_the_use_runs_first_on_its_own(tmp_path):
     """Four other test files import the module; the one test that runs the use kills the mutant alone."""
-    from tests.faults.projects import write
-
     root = write(tmp_path / "staged", STAGED)
     result = run_cli("run", str(root), "-q", cwd=root)
     assert result.returncode == 0, result.stderr
@@ -132,10 +131,8 @@ def test_the_test_that_executes_the_use_runs_first_on_its_own(tmp_path):
 
 def test_a_name_used_as_an_attribute_of_its_module_from_a_test_is_killed_not_left_uncovered(tmp_path):
     """The test reaches `time` as `clock.time`; the only use inside clock.py is never run."""
-    from tests.faults.projects import write
-
     root = write(tmp_path / "reach", {
-        "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n',
+        "pyproject.toml": PYPROJECT,
         "reach/__init__.py": "",
         "reach/clock.py": "import time\n\n\ndef stamp():\n    return time.time()\n",
         "tests/test_clock.py": "from reach import clock\n\n\ndef test_real_time():\n    assert clock.time.time() > 0\n",
