@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from run import clean_env, copy_project, install_dependencies  # benchmarks/run.py, next to this script
+
 PLUGIN = r'''
 """Timestamps of one pytest run, appended as a JSON line to $BENCH_PHASES."""
 import json, os, time
@@ -108,17 +110,13 @@ def main(argv: list[str] | None = None) -> int:
     project = args.project.resolve()
     work = Path(tempfile.mkdtemp(prefix="importmut-phases-"))
     try:
-        root = work / "copy" / project.name
-        shutil.copytree(project, root, symlinks=True,
-                        ignore=shutil.ignore_patterns(".git", "__pycache__", "*.pyc", ".pytest_cache", ".importmut",
-                                                      "mutants"))
+        root = copy_project(project, work / "copy" / project.name)
         plugin_dir = work / "plugin"
         plugin_dir.mkdir()
         (plugin_dir / "_bench_phases.py").write_text(PLUGIN, encoding="utf-8")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("IMPORTMUT_")}
-        site = project / "third_party"  # a generated project's installed dependencies (generate.py)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(plugin_dir), str(site) if site.is_dir() else "",
-                                                         env.get("PYTHONPATH")]))
+        install_dependencies(project)
+        env = clean_env()
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(plugin_dir), env.get("PYTHONPATH")]))
         env["BENCH_PHASES"] = str(work / "phases.jsonl")
         python = sys.executable
 

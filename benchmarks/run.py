@@ -82,6 +82,14 @@ def copy_project(project: Path, destination: Path) -> Path:
     return destination
 
 
+def install_dependencies(project: Path) -> None:
+    """Put a generated project's `third_party/` (generate.py) on PYTHONPATH for every tool run from here,
+    as site-packages would be: its modules are installed dependencies, not the project's own."""
+    site = project / "third_party"
+    if site.is_dir():
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
+
+
 def clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMPORTMUT_")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -586,9 +594,7 @@ def main(argv: list[str] | None = None) -> int:
     if not project.is_dir():
         parser.error(f"{project} is not a directory")
     python = sys.executable
-    site = project / "third_party"  # a generated project's installed dependencies (generate.py)
-    if site.is_dir():
-        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
+    install_dependencies(project)
     work = Path(tempfile.mkdtemp(prefix="importmut-bench-"))
     summary: dict = {
         "project": str(args.project), "jobs": args.jobs,
