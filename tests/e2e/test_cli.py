@@ -10,6 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
+from importmut import __version__
 from tests.conftest import run_cli, sigint_as_at_a_terminal, statuses, stored_verdicts, tree_digest
 from tests.e2e.test_verdicts import PLUGIN_APP
 
@@ -223,3 +224,11 @@ def test_unparsable_file_is_a_warning_and_the_rest_goes_on(project):
     assert listed.returncode == 0
     assert "app/broken.py:3: does not parse" in listed.stderr
     assert len(listed.stdout.splitlines()) == len(PLUGIN_APP)
+
+
+def test_the_console_script_and_python_m_both_run_importmut(tmp_path):
+    script = Path(sys.executable).parent / "importmut"  # installed by pip next to the interpreter
+    for command in ([str(script)], [sys.executable, "-m", "importmut"]):
+        result = subprocess.run([*command, "--version"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert __version__ in result.stdout
