@@ -77,6 +77,34 @@ def read_imports(tree: ast.Module | None) -> list[ImportStatement]:
     return found
 
 
+def read_top_level_imports(tree: ast.Module | None) -> list[tuple[int, ImportStatement]]:
+    """The import statements directly in the module body, with their lines: they run, in this order, every
+    time the module is imported (a failing one fails the import)."""
+    if tree is None:
+        return []
+    found = []
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.append((node.lineno, read_imports(ast.Module(body=[node], type_ignores=[]))[0]))
+    return found
+
+
+def read_other_bindings(tree: ast.Module | None) -> set[str]:
+    """Names a file binds other than by importing (definitions, assignments, loop and `with` targets), and
+    `__getattr__`: in a package, such a name keeps `from package import name` from importing a submodule."""
+    if tree is None:
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+    return names
+
+
 def read_module_attributes(tree: ast.Module | None, packages: list[str]) -> set[tuple[str, str]]:
     """(module, attribute) for every `alias.attribute` in a file where alias names a module imported
     there (`import pkg.mod as m` ... `m.time`, `from pkg import mod` ... `mod.time`, `pkg.mod.time`):
@@ -157,14 +185,39 @@ class ImportGraph:
     module_attributes: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
 
     by_name: dict[str, set[str]] = field(default_factory=dict)  # dotted name -> files that can be it
+    # relpath -> (line, files it surely imports) for each import statement directly in the module body
+    sure_imports: dict[str, list[tuple[int, frozenset[str]]]] = field(default_factory=dict)
+    parents: dict[str, frozenset[str]] = field(default_factory=dict)  # relpath -> its packages' __init__ files
     external: set[str] = field(default_factory=set)  # top-level modules imported that are not the project's
     _importers_of: dict[str, set[str]] | None = field(default=None, repr=False)  # built on first use
     _closures: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
-    def project_files_imported_by(self, site: Site) -> set[str]:
-        """The files of the project or its tests that one import statement may load."""
+    def project_files_imported_by(self, site: Site, targets: tuple[str, ...] | None = None) -> set[str]:
+        """The files of the project or its tests that one import statement may load (with only `targets`
+        of its names, if given)."""
         packages = _package_of(site.path, self.module_of.get(site.path, []))
-        return {path for name in site_targets(site, packages) for path in self.by_name.get(name, ())}
+        statement = site if targets is None else ImportStatement(site.module, site.is_from, targets, site.star)
+        return {path for name in site_targets(statement, packages) for path in self.by_name.get(name, ())}
+
+    def imported_before(self, relpath: str, line: int) -> set[str]:
+        """Project files surely in sys.modules when `relpath`'s module body reaches `line`: its packages, what
+        the import statements above that line, directly in the module body, import, and what those files in
+        turn import directly in their bodies (for a file that cannot import `relpath`, so it has run to
+        the end). An import statement of these files at `line` imports nothing; it only binds names."""
+        sure = set(self.parents.get(relpath, ()))
+        for earlier, files in self.sure_imports.get(relpath, ()):
+            if earlier < line:
+                sure |= files
+        todo = list(sure)
+        while todo:
+            path = todo.pop()
+            if relpath in self.closure(path):  # it may be part-way through its own body now
+                continue
+            for _, files in self.sure_imports.get(path, ()):
+                for found in files - sure:
+                    sure.add(found)
+                    todo.append(found)
+        return sure
 
     def closure(self, relpath: str) -> frozenset[str]:
         """Every file that importing `relpath` may import, itself included."""
@@ -209,6 +262,8 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
     by_name: dict[str, set[str]] = defaultdict(set)
     graph.by_name = by_name
     parsed_sites: dict[str, list[ImportStatement]] = {}
+    top_level: dict[str, list[tuple[int, ImportStatement]]] = {}
+    other_bindings: dict[str, set[str]] = {}
     attributes: dict[str, set[tuple[str, str]]] = {}
     def is_source(relpath: str) -> bool:
         return any(relpath == p.rstrip("/") or relpath.startswith(p.rstrip("/") + "/") for p in source_paths)
@@ -221,6 +276,8 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
         data = (root / relpath).read_bytes()
         tree = parse(data)
         parsed_sites[relpath] = read_imports(tree)
+        top_level[relpath] = read_top_level_imports(tree)
+        other_bindings[relpath] = read_other_bindings(tree)
         attributes[relpath] = read_module_attributes(tree, _package_of(relpath, names))
         if not is_source(relpath):
             graph.sources[relpath] = data.decode("utf-8", "replace")
@@ -246,5 +303,45 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
         reached = {pair for pair in attributes[relpath] if pair[0] in by_name}  # the project's modules only
         if reached:
             graph.module_attributes[relpath] = reached
+        graph.sure_imports[relpath] = [(line, frozenset(_surely_imported(statement, packages, by_name, other_bindings)))
+                                       for line, statement in top_level[relpath]]
+        graph.parents[relpath] = frozenset(_package_files(graph.module_of[relpath], by_name))
     return graph
+
+
+def _one_file(name: str, by_name: dict[str, set[str]]) -> str | None:
+    files = by_name.get(name, ())
+    return next(iter(files)) if len(files) == 1 else None
+
+
+def _package_files(names: list[str], by_name: dict[str, set[str]]) -> set[str]:
+    """The __init__ files Python runs before a module of these names: only where the name is unambiguous."""
+    if len(names) != 1:
+        return set()
+    parts = names[0].split(".")
+    found = {_one_file(".".join(parts[:i]), by_name) for i in range(1, len(parts))}
+    return {path for path in found if path is not None}
+
+
+def _surely_imported(statement: ImportStatement, packages: list[str], by_name: dict[str, set[str]],
+                     other_bindings: dict[str, set[str]]) -> set[str]:
+    """Project files an import statement imports whenever it runs without error. It errs towards fewer: a
+    name that may be several files counts for none, and `from package import name` counts the submodule only
+    when the package binds nothing else by that name (nor has a module `__getattr__`)."""
+    bases = _from_bases(statement, packages) if statement.is_from else set()
+    if statement.is_from and len(bases) != 1:
+        return set()
+    names = set()
+    for dotted in ([*bases] if statement.is_from else list(statement.targets)):
+        parts = [part for part in dotted.split(".") if part]
+        names.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+    found = {_one_file(name, by_name) for name in names}
+    if statement.is_from:
+        base = next(iter(bases))
+        package = _one_file(base, by_name) if base else None
+        if package is not None and package.endswith("__init__.py"):
+            shadowed = other_bindings.get(package, set())
+            if "__getattr__" not in shadowed:
+                found |= {_one_file(f"{base}.{name}", by_name) for name in statement.targets if name not in shadowed}
+    return {path for path in found if path is not None}
 

@@ -106,8 +106,17 @@ class Planner:
             return True  # the import (or a fallback that does more than rebind the name) now runs on import
         if site.in_function:
             return False
-        # a module-level import of the project's own code may be there for its side effects
-        return bool(self.graph.project_files_imported_by(site) - {site.path}) or site.star
+        # a module-level import of the project's own code may be there for its side effects, unless what it
+        # stops importing was surely imported above it (then the statement only bound names)
+        return bool(self._files_no_longer_imported(mutant)) or site.star
+
+    def _files_no_longer_imported(self, mutant: Mutant) -> set[str]:
+        site = mutant.site
+        lost = self.graph.project_files_imported_by(site)
+        if mutant.operator == "drop-name":  # the statement still runs, for the other names
+            kept = tuple(b.target for b in site.bindings if b.label != mutant.name)
+            lost = lost - self.graph.project_files_imported_by(site, kept)
+        return lost - {site.path} - self.graph.imported_before(site.path, site.line)
 
     def plan(self, mutant: Mutant) -> TestPlan:
         selected: set[str] = set()

@@ -140,3 +140,36 @@ def test_a_name_used_as_an_attribute_of_its_module_from_a_test_is_killed_not_lef
     result = run_cli("run", str(root), "-q", cwd=root)
     assert result.returncode == 0, result.stderr
     assert statuses(root / "reports") == {"reach/clock.py::delete::<module>::time": "Killed"}
+
+
+SURELY_IMPORTED = {
+    "pyproject.toml": PYPROJECT,
+    "reg/__init__.py": "",
+    "reg/registry.py": "PLUGINS = {}\n\n\ndef lookup(name):\n    return PLUGINS[name]\n",
+    "reg/plugins.py": "from reg.registry import PLUGINS\n\nPLUGINS['shout'] = str.upper\n",
+    # line 1 registers the plugins (and imports registry); line 2 then only binds `lookup`
+    "reg/api.py": ("from reg import plugins\nfrom reg.registry import lookup\n\n\n"
+                   "def shout(text):\n    return __import__('reg.registry').registry.PLUGINS['shout'](text)\n\n\n"
+                   "def untested(name):\n    return lookup(name)\n"),
+    "tests/test_shout.py": "from reg.api import shout\n\n\ndef test_shout():\n    assert shout('a') == 'A'\n",
+    **{f"tests/test_{name}.py": f"import reg.api\n\n\ndef test_{name}():\n    assert reg.api\n" for name in "abc"},
+}
+
+
+def test_an_import_of_a_module_imported_above_it_runs_no_test_for_side_effects(tmp_path):
+    """Deleting `from reg.registry import lookup` cannot stop registry.py being imported (plugins.py imported it
+    on line 1), so only the tests that run `lookup` could notice, and none does; deleting line 1 loses the
+    registration, which a test notices. The whole suite per mutant agrees."""
+    root = write(tmp_path / "surely", SURELY_IMPORTED)
+    expected = {"reg/api.py::delete::<module>::plugins": "Killed", "reg/api.py::delete::<module>::lookup": "NoCoverage",
+                "reg/plugins.py::delete::<module>::PLUGINS": "Killed"}
+    for args in ([], ["--all-tests"]):
+        out = tmp_path / f"report{len(args)}"
+        result = run_cli("run", str(root), "-q", "--report-dir", str(out), *args, cwd=root)
+        assert result.returncode == 0, result.stderr
+        assert statuses(out) == expected, args
+    data = json.loads((tmp_path / "report0" / "importmut.json").read_text())
+    by_id = {m["id"]: m for f in data["files"].values() for m in f["mutants"]}
+    assert by_id["reg/api.py::delete::<module>::lookup"]["importmut"]["testsRun"] == []
+    assert by_id["reg/api.py::delete::<module>::lookup"]["statusReason"] == (
+        "no test executes any line that uses the name (line 10)")

@@ -306,3 +306,75 @@ def test_attributes_reached_through_a_module_alias_are_recorded_for_project_modu
         assert ("pkg.clock", "time") in graph.module_attributes[f"tests/test_{name}.py"], name
     assert "tests/test_plain.py" not in graph.module_attributes  # os is not the project's
     assert "tests/test_broken.py" not in graph.module_attributes  # a file that does not parse
+
+
+# --- imported_before: what an import statement finds already imported ----------------------------
+
+
+def test_files_imported_above_a_line_in_the_module_body_and_by_them_count_as_imported_before_it(tmp_path):
+    root = write(tmp_path, {
+        "src/pkg/__init__.py": "",
+        "src/pkg/registry.py": "PLUGINS = {}\n",
+        "src/pkg/plugins.py": "from .registry import PLUGINS\n\nPLUGINS['x'] = 1\n",
+        "src/pkg/extra.py": "",
+        "src/pkg/guarded.py": "",
+        "src/pkg/lazy.py": "def f():\n    from pkg import extra\n",
+        "src/pkg/mod.py": """\
+            import json
+            from pkg import plugins
+            try:
+                from pkg import guarded
+            except ImportError:
+                guarded = None
+            from pkg import lazy
+            from pkg import registry
+            import pkg.extra
+            """,
+    })
+    graph = import_graph.build(root, ["src/pkg"], [], ["src"])
+    assert graph.imported_before("src/pkg/mod.py", 2) == {"src/pkg/__init__.py"}  # its package, always
+    # line 2 imported plugins, and plugins imported registry in its body; nothing in a `try` or a function
+    assert graph.imported_before("src/pkg/mod.py", 8) == {
+        "src/pkg/__init__.py", "src/pkg/plugins.py", "src/pkg/registry.py", "src/pkg/lazy.py"}
+    assert "src/pkg/registry.py" in graph.imported_before("src/pkg/mod.py", 9)
+    assert "src/pkg/extra.py" not in graph.imported_before("src/pkg/mod.py", 9)
+
+
+def test_a_file_that_may_be_part_way_through_its_body_counts_but_not_what_it_imports(tmp_path):
+    root = write(tmp_path, {
+        "src/pkg/__init__.py": "",
+        "src/pkg/first.py": "from pkg import cycle\nfrom pkg import late\n",
+        "src/pkg/late.py": "",
+        "src/pkg/cycle.py": "from pkg import first\nfrom pkg import late\n",
+    })
+    graph = import_graph.build(root, ["src/pkg"], [], ["src"])
+    # imported through first.py, cycle.py runs while first.py is stopped on its line 1: late is not imported yet
+    assert graph.imported_before("src/pkg/cycle.py", 2) == {"src/pkg/__init__.py", "src/pkg/first.py"}
+
+
+def test_from_a_package_import_a_name_it_binds_itself_does_not_surely_import_the_submodule(tmp_path):
+    root = write(tmp_path, {
+        "src/pkg/__init__.py": "def tools():\n    return 1\n",
+        "src/pkg/tools.py": "",
+        "src/pkg/other.py": "",
+        "src/lazy/__init__.py": "def __getattr__(name):\n    return name\n",
+        "src/lazy/other.py": "",
+        "src/pkg/mod.py": "from pkg import tools, other\nfrom lazy import other as lazy_other\nX = 1\n",
+    })
+    graph = import_graph.build(root, ["src/pkg", "src/lazy"], [], ["src"])
+    before = graph.imported_before("src/pkg/mod.py", 3)
+    assert "src/pkg/other.py" in before
+    assert "src/pkg/tools.py" not in before  # `pkg.tools` is the function __init__.py defines
+    assert "src/lazy/__init__.py" in before and "src/lazy/other.py" not in before  # __getattr__ may answer
+
+
+def test_a_name_that_may_be_two_files_surely_imports_neither(tmp_path):
+    root = write(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/util.py": "",
+        "src/pkg/__init__.py": "",
+        "src/pkg/util.py": "",
+        "src/pkg/mod.py": "import pkg.util\nX = 1\n",
+    })
+    graph = import_graph.build(root, ["src/pkg", "pkg"], [], ["src", "."])
+    assert not {"pkg/util.py", "src/pkg/util.py"} & graph.imported_before("src/pkg/mod.py", 2)

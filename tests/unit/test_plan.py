@@ -167,8 +167,8 @@ def home():
 HOME = home()
 """
 SIDE_EFFECTS = """\
-from . import plugins
 from pkg import registry
+from . import plugins
 import json
 
 
@@ -282,6 +282,43 @@ def test_a_module_level_import_of_a_project_module_acts_at_import_time(importers
     assert plan.tests == (DIRECT,)
     assert plan.import_time is False
     assert plan.first == ()
+
+
+def test_an_import_of_what_an_earlier_statement_surely_imported_does_not_act_at_import_time(tmp_path):
+    tests = ["tests/test_api.py::test_api", "tests/test_use.py::test_use"]
+    mutants, graph = make_project(tmp_path, {
+        "src/pkg/__init__.py": "",
+        "src/pkg/registry.py": "PLUGINS = {}\n\n\ndef helper():\n    return 1\n",
+        "src/pkg/plugins.py": "from .registry import PLUGINS\n\nPLUGINS['shout'] = str.upper\n",
+        # line 3 finds registry imported by plugins (line 1); line 4 runs before anything imports it
+        "src/pkg/api.py": "from pkg import plugins\n\nfrom pkg.registry import helper\nfrom pkg import late\n\n\n"
+                          "def use():\n    return helper(), late\n",
+        "src/pkg/late.py": "from pkg import registry, plugins\n",
+        "tests/test_api.py": "import pkg.api\n\n\ndef test_api():\n    pass\n",
+        "tests/test_use.py": "from pkg.api import use\n\n\ndef test_use():\n    use()\n",
+    }, operators=("delete", "drop-name"))
+    lines = {"src/pkg/api.py": {1: [""], 3: [""], 4: [""], 7: [""], 8: [tests[1]]}}
+    plan = planner(graph, tests, lines).plan(mutants["src/pkg/api.py::delete::<module>::helper"])
+    assert plan.tests == (tests[1],)  # only the test that uses the name
+    assert plan.import_time is False
+    plan = planner(graph, tests, lines).plan(mutants["src/pkg/api.py::delete::<module>::late"])
+    assert set(plan.tests) == set(tests)  # late.py is imported by this statement only
+    assert plan.import_time is True
+    # dropping one name of two: the statement still imports the module
+    plan = planner(graph, tests, {"src/pkg/late.py": {1: [""]}}).plan(
+        mutants["src/pkg/late.py::drop-name::<module>::registry"])
+    assert plan.import_time is True  # `registry` is a submodule: dropping it stops importing registry.py
+    mutants, graph = make_project(tmp_path / "names", {
+        "src/pkg/__init__.py": "",
+        "src/pkg/tools.py": "def a():\n    return 1\n\n\ndef b():\n    return 2\n",
+        "src/pkg/mod.py": "from pkg.tools import a, b\n\n\ndef f():\n    return a() + b()\n",
+        "tests/test_mod.py": "import pkg.mod\n\n\ndef test_mod():\n    pass\n",
+    }, operators=("delete", "drop-name"))
+    plan = planner(graph, ["tests/test_mod.py::test_mod"]).plan(mutants["src/pkg/mod.py::drop-name::<module>::a"])
+    assert plan.import_time is False  # `a` is a function: tools.py is still imported, for `b`
+    assert plan.tests == ()
+    plan = planner(graph, ["tests/test_mod.py::test_mod"]).plan(mutants["src/pkg/mod.py::delete::<module>::a,b"])
+    assert plan.import_time is True
 
 
 def test_a_module_level_star_import_acts_at_import_time(importers):
