@@ -4,8 +4,8 @@ A test is selected when it can notice the mutant:
 - it executes a line that uses an affected name (the coverage map);
 - the mutant breaks or changes what a module does while it is imported (a use at import time, a
   project module imported for its side effects and not surely imported above the statement, a hoisted
-  import, a forced fallback that does more than rebind the name), and the test's file or a conftest.py above it imports that module, directly or not
-  (the import graph);
+  import, a forced fallback that does more than rebind the name), and the test's file or a conftest.py
+  above it imports that module, directly or not (the import graph);
 - it imports an affected name from the module (`from pkg.mod import name`, a re-export), names it in a
   string (`mock.patch("pkg.mod.name")`), or imports a file that reaches it as an attribute of the module
   (`mod.name.attr` written outside mod);
