@@ -211,6 +211,8 @@ def run(path: str, report_dir: str | None, jobs: int | None, operators: tuple[st
     finally:
         if cache is not None:
             cache.close()
+    for warning in lab.runner.warnings:
+        click.echo(f"importmut: warning: {warning}", err=True)
     reused = sum(1 for outcome in result.outcomes.values() if outcome.cached)
     if reused or lab.baseline_reused:
         click.echo(f"importmut: {reused} verdict(s) reused from {CACHE_DIR}/"

@@ -20,6 +20,7 @@ from pathlib import Path
 
 PLUGIN_MODULE = "_importmut_pytest_plugin"
 WORKER_MODULE = "_importmut_worker"
+WORKER_START_TIMEOUT = 300.0  # seconds for a warm worker to import pytest, plugins and dependencies
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,14 @@ class WarmWorker:
                 continue
         self.answers.put(None)  # the worker is gone
 
+    def ready(self, timeout: float) -> str | None:
+        """Wait for the worker's first line: None when it is ready, else why it cannot be used."""
+        try:
+            answer = self._answer(timeout)
+        except (queue.Empty, WorkerDied):
+            return "the warm worker did not start"
+        return None if answer.get("ready") else str(answer.get("reason", "the warm worker is not usable"))
+
     def _answer(self, timeout: float | None) -> dict:
         answer = self.answers.get(timeout=timeout)
         if answer is None:
@@ -170,6 +179,7 @@ class PytestRunner:
         shutil.copyfile(here / "worker.py", self.plugin_dir / f"{WORKER_MODULE}.py")
         self._workers: dict[Path, WarmWorker] = {}
         self._lock = threading.Lock()
+        self.warnings: list[str] = []  # why fork isolation was given up, for the user
 
     def close(self) -> None:
         for worker in self._workers.values():
@@ -193,15 +203,28 @@ class PytestRunner:
             env.pop(key, None)
         return env
 
-    def _worker(self, sandbox_root: Path) -> WarmWorker:
+    def _worker(self, sandbox_root: Path) -> WarmWorker | None:
+        """The sandbox's warm worker, started on first use; None once workers turned out unusable."""
         with self._lock:
+            if self.isolation != "fork":
+                return None
             worker = self._workers.get(sandbox_root)
-            if worker is None or worker.process.poll() is not None:
-                command = [self.python, str(self.plugin_dir / f"{WORKER_MODULE}.py"), json.dumps(self.preload)]
-                log = self.plugin_dir / f"worker-{len(self._workers)}-{os.getpid()}.log"
-                worker = WarmWorker(command, sandbox_root, self._environment(sandbox_root), log)
-                self._workers[sandbox_root] = worker
+            if worker is not None and worker.process.poll() is None:
+                return worker
+            command = [self.python, str(self.plugin_dir / f"{WORKER_MODULE}.py"), json.dumps(self.preload)]
+            log = self.plugin_dir / f"worker-{len(self._workers)}-{os.getpid()}.log"
+            worker = WarmWorker(command, sandbox_root, self._environment(sandbox_root), log)
+            self._workers[sandbox_root] = worker
+        problem = worker.ready(WORKER_START_TIMEOUT)  # each sandbox serves one run at a time: no one else waits
+        if problem is None:
             return worker
+        worker.close()
+        with self._lock:
+            self._workers.pop(sandbox_root, None)
+            if self.isolation == "fork":
+                self.isolation = "process"
+                self.warnings.append(f"{problem}; each mutant runs in a fresh process (--isolation process)")
+        return None
 
     def run(self, sandbox_root: Path, *, extra_args: list[str] | None = None, timeout: float | None = None,
             coverage_file: Path | None = None, coverage_source: list[Path] | None = None,
@@ -226,8 +249,10 @@ class PytestRunner:
             exit_code = timed_out = None
             if self.isolation == "fork" and coverage_file is None:
                 job = {"args": args, "env": job_env, "cwd": str(sandbox_root), "log": str(output_path)}
+                worker = self._worker(sandbox_root)
                 try:
-                    exit_code, timed_out = self._worker(sandbox_root).run(job, timeout, self.groups)
+                    if worker is not None:
+                        exit_code, timed_out = worker.run(job, timeout, self.groups)
                 except WorkerDied:
                     exit_code = None
             if exit_code is None:

@@ -1,11 +1,13 @@
-"""A warm worker: imports pytest, its installed plugins and the project's third-party dependencies once,
-and runs one empty pytest session, then forks a child per mutant, in which pytest imports the project's
-own modules fresh from the sandbox.
+"""A warm worker: runs one pytest session on an empty folder, which loads pytest, its installed plugins
+and the project's third-party dependencies once, then forks a child per mutant, in which pytest imports
+the project's own modules fresh from the sandbox.
 
 It is copied next to the pytest plugin and started with the test interpreter, so it may use only the
 standard library (and pytest, once started). Protocol, one JSON object per line: importmut writes a
 job `{"args": [...], "env": {...}, "cwd": "...", "log": "..."}` to stdin; the worker answers
-`{"pid": N}` when the child starts and `{"exit": CODE}` when it ends. The child leads a process group
+`{"pid": N}` when the child starts and `{"exit": CODE}` when it ends. Its first line says whether it is
+ready: `{"ready": true}`, or `{"ready": false, "reason": "..."}` when preloading imported the project
+itself (it then exits, and importmut starts a fresh process per run instead). The child leads a process group
 of its own, so a timeout kills it and everything it started.
 """
 
@@ -17,23 +19,16 @@ import sys
 import tempfile
 
 
-def _entry_point_plugins(packages):
-    """The modules of the pytest plugins installed in this interpreter (entry points of group pytest11),
-    which pytest would import in every child; never the project's own (those must be imported fresh)."""
-    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        return []
+def _project_plugins(packages):
+    """Names of the installed pytest plugins (entry points of group pytest11) that are the project's own:
+    the warm-up must not load them, as each child imports the project fresh."""
     try:
         from importlib.metadata import entry_points
 
         found = entry_points(group="pytest11")
-    except Exception:  # noqa: BLE001 - no plugin list: the children import them as usual
+    except Exception:  # noqa: BLE001 - no plugin list: no plugin is loaded by entry point either
         return []
-    modules = []
-    for entry in found:
-        module = entry.value.split(":")[0].strip()
-        if module and module.split(".")[0] not in packages and module not in modules:
-            modules.append(module)
-    return modules
+    return sorted({entry.name for entry in found if entry.value.split(":")[0].strip().split(".")[0] in packages})
 
 
 def _preload(names):
@@ -50,48 +45,48 @@ def _preload(names):
             pass
 
 
-def _warm_up():
-    """Run one pytest session on an empty folder, so that what pytest imports and compiles only while it
-    runs (its option parser, config file reader, regular expressions) is done once here rather than in
-    every child. Nothing of the project is seen: no plugin is loaded by entry point, no conftest.py, no
-    option from the environment; output goes nowhere (the worker's stdout carries its answers)."""
+class _Preloader:
+    """A plugin for the warm-up session: imports the project's third-party modules while pytest's
+    assertion rewriting hook is in place, as a child's session would (a module of an installed pytest
+    plugin's distribution, such as anyio or hypothesis, is rewritten; imported outside a session, every
+    child would warn that it was imported before it could be rewritten)."""
+
+    def __init__(self, names):
+        self.names = names
+
+    def pytest_configure(self, config):
+        _preload(self.names)
+
+
+def _warm_up(packages, names):
+    """Run one pytest session on an empty folder: it loads the installed pytest plugins (not the project's)
+    and the project's third-party modules, and does what pytest imports and compiles only while it runs
+    (option parser, config file reader, regular expressions), once here rather than in every child. No
+    conftest.py and no option from the environment is read; output goes to the worker's log."""
     folder = tempfile.mkdtemp(prefix="importmut-warm-up-")
     config = os.path.join(folder, "pyproject.toml")
     saved_env = {key: os.environ.pop(key) for key in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS") if key in os.environ}
-    saved_autoload = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-    saved_fds = [os.dup(1), os.dup(2)]
     saved_cwd = os.getcwd()
+    blocked = [arg for name in _project_plugins(packages) for arg in ("-p", f"no:{name}")]
     try:
         with open(config, "w", encoding="utf-8") as handle:
             handle.write("[tool.pytest.ini_options]\n")
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         os.chdir(folder)
         import pytest
 
-        pytest.main(["-q", "-p", "no:cacheprovider", "--rootdir", folder, "-c", config, folder])
+        pytest.main(["-q", "-p", "no:cacheprovider", *blocked, "--rootdir", folder, "-c", config, folder],
+                    plugins=[_Preloader(names)])
     except BaseException:  # noqa: BLE001 - a warm-up that fails only leaves the children more to do
         pass
     finally:
         os.chdir(saved_cwd)
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # noqa: BLE001
-                pass
-        os.dup2(saved_fds[0], 1)
-        os.dup2(saved_fds[1], 2)
-        for fd in saved_fds:
-            os.close(fd)
-        if saved_autoload is None:
-            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-        else:
-            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved_autoload
         os.environ.update(saved_env)
         shutil.rmtree(folder, ignore_errors=True)
+    _preload(names)  # what the session did not get to, if it stopped early
+
+
+def _project_modules(packages):
+    return sorted(name for name in sys.modules if name.split(".")[0] in packages)
 
 
 def _child(job):
@@ -125,15 +120,26 @@ def _child(job):
 
 
 def main():
+    # the answers go to the real stdout; whatever preloaded code prints goes nowhere, never into the answers
+    answers = os.fdopen(os.dup(1), "w")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
     packages = [name for name in os.environ.get("IMPORTMUT_PACKAGES", "").split(",") if name]
-    preload = json.loads(sys.argv[1]) if len(sys.argv) > 1 else []
-    _preload(["pytest", "tomllib"] + _entry_point_plugins(packages) + preload)
-    _warm_up()
+    _preload(["pytest", "tomllib"])
+    _warm_up(packages, json.loads(sys.argv[1]) if len(sys.argv) > 1 else [])
+    loaded = _project_modules(packages)
+    if loaded:  # a plugin or a dependency imported the project: children would not import it fresh
+        answers.write(json.dumps({"ready": False, "reason": f"loading the plugins and dependencies imported "
+                                  f"{loaded[0]}"}) + "\n")
+        answers.flush()
+        return
     # Children never free what the worker preloaded: kept out of the collector's sight, it is not walked by
     # each child's collections (whose walks would also copy the worker's memory pages).
     gc.collect()
     gc.freeze()
-    answers = os.fdopen(os.dup(1), "w")
+    answers.write(json.dumps({"ready": True}) + "\n")
+    answers.flush()
     for line in sys.stdin:
         if not line.strip():
             continue
