@@ -90,8 +90,9 @@ def read_top_level_imports(tree: ast.Module | None) -> list[tuple[int, ImportSta
 
 
 def read_other_bindings(tree: ast.Module | None) -> set[str]:
-    """Names a file binds other than by importing (definitions, assignments, loop and `with` targets), and
-    `__getattr__`: in a package, such a name keeps `from package import name` from importing a submodule."""
+    """Names a file binds other than by `from . import name` (which imports the submodule `name`), and
+    `__getattr__`; "*" for a star import, which may bind any name. In a package, such a name may keep
+    `from package import name` from importing the submodule `name`."""
     if tree is None:
         return set()
     names: set[str] = set()
@@ -102,7 +103,19 @@ def read_other_bindings(tree: ast.Module | None) -> set[str]:
             names.add(node.id)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             names.update(node.names)
+        elif isinstance(node, ast.Import):
+            names.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            submodules = node.level == 1 and node.module is None
+            names.update(alias.asname or alias.name for alias in node.names if alias.asname or not submodules)
     return names
+
+
+def imports_dynamically(source: str) -> bool:
+    """Whether a file may import modules by computed names (importlib, __import__, pkgutil, exec): its
+    import statements do not show everything it imports."""
+    return any(marker in source for marker in ("import_module", "__import__", "pkgutil", "exec(", "runpy",
+                                               "importlib"))
 
 
 def read_module_attributes(tree: ast.Module | None, packages: list[str]) -> set[tuple[str, str]]:
@@ -188,6 +201,7 @@ class ImportGraph:
     # relpath -> (line, files it surely imports) for each import statement directly in the module body
     sure_imports: dict[str, list[tuple[int, frozenset[str]]]] = field(default_factory=dict)
     parents: dict[str, frozenset[str]] = field(default_factory=dict)  # relpath -> its packages' __init__ files
+    dynamic: set[str] = field(default_factory=set)  # files that may import modules by computed names
     external: set[str] = field(default_factory=set)  # top-level modules imported that are not the project's
     _importers_of: dict[str, set[str]] | None = field(default=None, repr=False)  # built on first use
     _closures: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
@@ -202,8 +216,9 @@ class ImportGraph:
     def imported_before(self, relpath: str, line: int) -> set[str]:
         """Project files surely in sys.modules when `relpath`'s module body reaches `line`: its packages, what
         the import statements above that line, directly in the module body, import, and what those files in
-        turn import directly in their bodies (for a file that cannot import `relpath`, so it has run to
-        the end). An import statement of these files at `line` imports nothing; it only binds names."""
+        turn import directly in their bodies (for a file that cannot import `relpath`, nor anything that
+        imports by computed names, so it has run to the end). An import statement of these files at `line`
+        imports nothing; it only binds names."""
         sure = set(self.parents.get(relpath, ()))
         for earlier, files in self.sure_imports.get(relpath, ()):
             if earlier < line:
@@ -211,7 +226,8 @@ class ImportGraph:
         todo = list(sure)
         while todo:
             path = todo.pop()
-            if relpath in self.closure(path):  # it may be part-way through its own body now
+            reach = self.closure(path)
+            if relpath in reach or reach & self.dynamic:  # it may be part-way through its own body now
                 continue
             for _, files in self.sure_imports.get(path, ()):
                 for found in files - sure:
@@ -279,8 +295,11 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
         top_level[relpath] = read_top_level_imports(tree)
         other_bindings[relpath] = read_other_bindings(tree)
         attributes[relpath] = read_module_attributes(tree, _package_of(relpath, names))
+        text = data.decode("utf-8", "replace")
+        if imports_dynamically(text):
+            graph.dynamic.add(relpath)
         if not is_source(relpath):
-            graph.sources[relpath] = data.decode("utf-8", "replace")
+            graph.sources[relpath] = text
     for relpath, sites in parsed_sites.items():
         packages = _package_of(relpath, graph.module_of[relpath])
         edges: set[str] = set()
@@ -341,7 +360,7 @@ def _surely_imported(statement: ImportStatement, packages: list[str], by_name: d
         package = _one_file(base, by_name) if base else None
         if package is not None and package.endswith("__init__.py"):
             shadowed = other_bindings.get(package, set())
-            if "__getattr__" not in shadowed:
+            if "__getattr__" not in shadowed and "*" not in shadowed:
                 found |= {_one_file(f"{base}.{name}", by_name) for name in statement.targets if name not in shadowed}
     return {path for path in found if path is not None}
 

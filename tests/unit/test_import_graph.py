@@ -378,3 +378,35 @@ def test_a_name_that_may_be_two_files_surely_imports_neither(tmp_path):
     })
     graph = import_graph.build(root, ["src/pkg", "pkg"], [], ["src", "."])
     assert not {"pkg/util.py", "src/pkg/util.py"} & graph.imported_before("src/pkg/mod.py", 2)
+
+
+def test_a_package_binding_the_name_by_importing_something_else_does_not_surely_import_the_submodule(tmp_path):
+    root = write(tmp_path, {
+        "src/pkg/__init__.py": "from .registry import formats\nfrom . import tools\n",
+        "src/pkg/registry.py": "formats = {}\n",
+        "src/pkg/formats.py": "",
+        "src/pkg/tools.py": "",
+        "src/star/__init__.py": "from .core import *\n",
+        "src/star/core.py": "",
+        "src/star/extra.py": "",
+        "src/pkg/mod.py": "from pkg import formats, tools\nfrom star import extra\nX = 1\n",
+    })
+    graph = import_graph.build(root, ["src/pkg", "src/star"], [], ["src"])
+    before = graph.imported_before("src/pkg/mod.py", 3)
+    assert "src/pkg/formats.py" not in before  # `pkg.formats` is registry's dict
+    assert "src/pkg/tools.py" in before  # `from . import tools` binds the submodule itself
+    assert "src/star/extra.py" not in before  # the star import may bind `extra`
+
+
+def test_a_package_importing_by_computed_names_may_be_part_way_through_its_body(tmp_path):
+    root = write(tmp_path, {
+        "src/pkg/__init__.py": "",
+        "src/pkg/defaults.py": "",
+        "src/pkg/plugins/__init__.py": (
+            "import importlib\nimport pkgutil\n\nfor info in pkgutil.iter_modules(__path__):\n"
+            "    importlib.import_module(f'{__name__}.{info.name}')\n\nfrom pkg import defaults\n"),
+        "src/pkg/plugins/shout.py": "import json\nfrom pkg.defaults import X\n",
+    })
+    graph = import_graph.build(root, ["src/pkg"], [], ["src"])
+    # plugins/__init__.py imports shout.py in its loop, before its own last line
+    assert graph.imported_before("src/pkg/plugins/shout.py", 2) == {"src/pkg/__init__.py", "src/pkg/plugins/__init__.py"}
