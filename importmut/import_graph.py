@@ -61,20 +61,19 @@ def parse(source: bytes) -> ast.Module | None:
         return None
 
 
+def _statement(node: ast.Import | ast.ImportFrom) -> ImportStatement:
+    if isinstance(node, ast.Import):
+        return ImportStatement("", False, tuple(alias.name for alias in node.names))
+    names = tuple(alias.name for alias in node.names if alias.name != "*")
+    return ImportStatement("." * node.level + (node.module or ""), True, names, star=len(names) < len(node.names),
+                           future=node.module == "__future__")
+
+
 def read_imports(tree: ast.Module | None) -> list[ImportStatement]:
     """Every import statement of a file, at any depth."""
     if tree is None:
         return []
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.append(ImportStatement("", False, tuple(alias.name for alias in node.names)))
-        elif isinstance(node, ast.ImportFrom):
-            names = tuple(alias.name for alias in node.names if alias.name != "*")
-            module = "." * node.level + (node.module or "")
-            found.append(ImportStatement(module, True, names, star=len(names) < len(node.names),
-                                         future=node.module == "__future__"))
-    return found
+    return [_statement(node) for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
 
 
 def read_top_level_imports(tree: ast.Module | None) -> list[tuple[int, ImportStatement]]:
@@ -82,11 +81,7 @@ def read_top_level_imports(tree: ast.Module | None) -> list[tuple[int, ImportSta
     time the module is imported (a failing one fails the import)."""
     if tree is None:
         return []
-    found = []
-    for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            found.append((node.lineno, read_imports(ast.Module(body=[node], type_ignores=[]))[0]))
-    return found
+    return [(node.lineno, _statement(node)) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
 
 
 def read_other_bindings(tree: ast.Module | None) -> set[str]:
