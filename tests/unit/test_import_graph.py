@@ -352,20 +352,27 @@ def test_a_file_that_may_be_part_way_through_its_body_counts_but_not_what_it_imp
     assert graph.imported_before("src/pkg/cycle.py", 2) == {"src/pkg/__init__.py", "src/pkg/first.py"}
 
 
-def test_from_a_package_import_a_name_it_binds_itself_does_not_surely_import_the_submodule(tmp_path):
+def test_from_a_package_import_a_name_it_binds_otherwise_does_not_surely_import_the_submodule(tmp_path):
     root = write(tmp_path, {
-        "src/pkg/__init__.py": "def tools():\n    return 1\n",
-        "src/pkg/tools.py": "",
-        "src/pkg/other.py": "",
+        "src/pkg/__init__.py": "def tools():\n    return 1\n\n\nfrom .registry import formats\nfrom . import other\n",
+        "src/pkg/registry.py": "formats = {}\n",
+        **{f"src/pkg/{name}.py": "" for name in ("tools", "formats", "other", "plain")},
         "src/lazy/__init__.py": "def __getattr__(name):\n    return name\n",
         "src/lazy/other.py": "",
-        "src/pkg/mod.py": "from pkg import tools, other\nfrom lazy import other as lazy_other\nX = 1\n",
+        "src/star/__init__.py": "from .core import *\n",
+        "src/star/core.py": "",
+        "src/star/extra.py": "",
+        "src/pkg/mod.py": ("from pkg import tools, formats, other, plain\nfrom lazy import other as lazy_other\n"
+                           "from star import extra\nX = 1\n"),
     })
-    graph = import_graph.build(root, ["src/pkg", "src/lazy"], [], ["src"])
-    before = graph.imported_before("src/pkg/mod.py", 3)
-    assert "src/pkg/other.py" in before
+    graph = import_graph.build(root, ["src/pkg", "src/lazy", "src/star"], [], ["src"])
+    before = graph.imported_before("src/pkg/mod.py", 4)
+    assert "src/pkg/plain.py" in before
+    assert "src/pkg/other.py" in before  # `from . import other` binds the submodule itself
     assert "src/pkg/tools.py" not in before  # `pkg.tools` is the function __init__.py defines
+    assert "src/pkg/formats.py" not in before  # `pkg.formats` is registry's dict
     assert "src/lazy/__init__.py" in before and "src/lazy/other.py" not in before  # __getattr__ may answer
+    assert "src/star/extra.py" not in before  # the star import may bind `extra`
 
 
 def test_a_name_that_may_be_two_files_surely_imports_neither(tmp_path):
@@ -378,24 +385,6 @@ def test_a_name_that_may_be_two_files_surely_imports_neither(tmp_path):
     })
     graph = import_graph.build(root, ["src/pkg", "pkg"], [], ["src", "."])
     assert not {"pkg/util.py", "src/pkg/util.py"} & graph.imported_before("src/pkg/mod.py", 2)
-
-
-def test_a_package_binding_the_name_by_importing_something_else_does_not_surely_import_the_submodule(tmp_path):
-    root = write(tmp_path, {
-        "src/pkg/__init__.py": "from .registry import formats\nfrom . import tools\n",
-        "src/pkg/registry.py": "formats = {}\n",
-        "src/pkg/formats.py": "",
-        "src/pkg/tools.py": "",
-        "src/star/__init__.py": "from .core import *\n",
-        "src/star/core.py": "",
-        "src/star/extra.py": "",
-        "src/pkg/mod.py": "from pkg import formats, tools\nfrom star import extra\nX = 1\n",
-    })
-    graph = import_graph.build(root, ["src/pkg", "src/star"], [], ["src"])
-    before = graph.imported_before("src/pkg/mod.py", 3)
-    assert "src/pkg/formats.py" not in before  # `pkg.formats` is registry's dict
-    assert "src/pkg/tools.py" in before  # `from . import tools` binds the submodule itself
-    assert "src/star/extra.py" not in before  # the star import may bind `extra`
 
 
 def test_a_package_importing_by_computed_names_may_be_part_way_through_its_body(tmp_path):
