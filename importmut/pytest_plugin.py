@@ -126,13 +126,8 @@ def _outside_modules():
     return outside
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session, exitstatus):
-    if _coverage is not None:
-        _coverage.stop()
-        _coverage.save()
-    if not RESULTS:
-        return
+def write_results(path, session, exitstatus):
+    """Write what the run found, as JSON, for the lab to read."""
     data = {
         "tests": _tests,
         "collection_errors": _collection_errors,
@@ -142,8 +137,18 @@ def pytest_sessionfinish(session, exitstatus):
         "spawners": sorted(_spawners),
         "finished": time.time(),
     }
-    with open(RESULTS, "w", encoding="utf-8") as handle:
+    with open(path, "w", encoding="utf-8") as handle:
         json.dump(data, handle)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    if _coverage is not None:
+        _coverage.stop()
+        _coverage.save()
+    if not RESULTS:
+        return
+    write_results(RESULTS, session, exitstatus)
     if os.environ.get("IMPORTMUT_FORKED"):
         # a forked child is thrown away: skip pytest's unconfigure (a full gc.collect() among others)
         sys.stdout.flush()

@@ -119,39 +119,62 @@ def _child(job):
         os._exit(code)
 
 
-def main():
-    # the answers go to the real stdout; whatever preloaded code prints goes nowhere, never into the answers
+def take_stdout():
+    """The answers go to the real stdout; whatever preloaded code prints goes nowhere, never into them."""
     answers = os.fdopen(os.dup(1), "w")
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.close(devnull)
-    packages = [name for name in os.environ.get("IMPORTMUT_PACKAGES", "").split(",") if name]
+    return answers
+
+
+def say(answers, message):
+    answers.write(json.dumps(message) + "\n")
+    answers.flush()
+
+
+def warm(packages, names):
+    """Load pytest, the plugins and the dependencies; why the worker is unusable, or None."""
     _preload(["pytest", "tomllib"])
-    _warm_up(packages, json.loads(sys.argv[1]) if len(sys.argv) > 1 else [])
+    _warm_up(packages, names)
     loaded = _project_modules(packages)
     if loaded:  # a plugin or a dependency imported the project: children would not import it fresh
-        answers.write(json.dumps({"ready": False, "reason": f"loading the plugins and dependencies imported "
-                                  f"{loaded[0]}"}) + "\n")
-        answers.flush()
+        return f"loading the plugins and dependencies imported {loaded[0]}"
+    return None
+
+
+def serve(answers, start_child, refuse=lambda job: None, jobs=None):
+    """Fork a child per job read from `jobs` (stdin by default; `start_child(job)` never returns); answer its
+    pid and exit code, or `{"refused": why}` for a job `refuse` turns down."""
+    for line in jobs or sys.stdin:
+        if not line.strip():
+            continue
+        job = json.loads(line)
+        problem = refuse(job)
+        if problem:
+            say(answers, {"refused": problem})
+            continue
+        pid = os.fork()
+        if pid == 0:
+            start_child(job)
+        say(answers, {"pid": pid})
+        _, status = os.waitpid(pid, 0)
+        say(answers, {"exit": os.waitstatus_to_exitcode(status)})
+
+
+def main():
+    answers = take_stdout()
+    packages = [name for name in os.environ.get("IMPORTMUT_PACKAGES", "").split(",") if name]
+    problem = warm(packages, json.loads(sys.argv[1]) if len(sys.argv) > 1 else [])
+    if problem:
+        say(answers, {"ready": False, "reason": problem})
         return
     # Children never free what the worker preloaded: kept out of the collector's sight, it is not walked by
     # each child's collections (whose walks would also copy the worker's memory pages).
     gc.collect()
     gc.freeze()
-    answers.write(json.dumps({"ready": True}) + "\n")
-    answers.flush()
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        job = json.loads(line)
-        pid = os.fork()
-        if pid == 0:
-            _child(job)
-        answers.write(json.dumps({"pid": pid}) + "\n")
-        answers.flush()
-        _, status = os.waitpid(pid, 0)
-        answers.write(json.dumps({"exit": os.waitstatus_to_exitcode(status)}) + "\n")
-        answers.flush()
+    say(answers, {"ready": True})
+    serve(answers, _child)
 
 
 if __name__ == "__main__":
