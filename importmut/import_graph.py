@@ -144,6 +144,37 @@ def read_module_attributes(tree: ast.Module | None, packages: list[str]) -> set[
     return found
 
 
+ATTRIBUTE_FUNCTIONS = ("getattr", "hasattr", "setattr", "delattr", "attrgetter")
+
+
+def read_attribute_reads(tree: ast.Module | None) -> dict[str, set[int]]:
+    """For each attribute name a file reads (`x.name`, `getattr(x, "name")`, `x.__dict__["name"]`), the lines
+    of the reads and of the statements holding them: where code may reach another module's global."""
+    found: dict[str, set[int]] = defaultdict(set)
+    if tree is None:
+        return found
+
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]  # not recursive: long expressions nest deeply
+    while stack:
+        node, statement_line = stack.pop()
+        if isinstance(node, ast.stmt):
+            statement_line = node.lineno
+        words: list[str] = []
+        if isinstance(node, ast.Attribute):
+            words.append(node.attr)
+        elif isinstance(node, ast.Call):
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if called in ATTRIBUTE_FUNCTIONS:
+                words += [arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
+        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+                and isinstance(node.slice.value, str):
+            words.append(node.slice.value)
+        for word in words:
+            found[word].update({statement_line, getattr(node, "lineno", statement_line)})
+        stack.extend((child, statement_line) for child in ast.iter_child_nodes(node))
+    return found
+
+
 def _dotted_chain(node: ast.expr) -> str:
     """`a.b.c` for a chain of attributes on a name; "" for anything else."""
     parts = []
@@ -191,6 +222,7 @@ class ImportGraph:
     module_of: dict[str, list[str]] = field(default_factory=dict)  # relpath -> its dotted names
     # relpath -> (module, attribute) pairs it reaches as `alias.attribute`, on modules of the project only
     module_attributes: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    attribute_reads: dict[str, dict[str, set[int]]] = field(default_factory=dict)  # relpath -> name -> lines
 
     by_name: dict[str, set[str]] = field(default_factory=dict)  # dotted name -> files that can be it
     # relpath -> (line, files it surely imports) for each import statement directly in the module body
@@ -290,6 +322,7 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
         top_level[relpath] = read_top_level_imports(tree)
         other_bindings[relpath] = read_other_bindings(tree)
         attributes[relpath] = read_module_attributes(tree, _package_of(relpath, names))
+        graph.attribute_reads[relpath] = read_attribute_reads(tree)
         text = data.decode("utf-8", "replace")
         if imports_dynamically(text):
             graph.dynamic.add(relpath)

@@ -23,6 +23,7 @@ from pathlib import PurePosixPath
 
 from importmut.coverage_map import IMPORT_TIME, CoverageMap
 from importmut.import_graph import ImportGraph
+from importmut.live import LivePatch, LivePlanner
 from importmut.mutants import Mutant
 
 
@@ -36,6 +37,7 @@ class TestPlan:
     # the likeliest killers (the tests that execute a use), run first on their own when the rest would add
     # many test files to collect; the rest run only if these all pass
     first: tuple[str, ...] = ()
+    live: LivePatch | None = None  # how to apply the mutant to a session that imported the project already
 
 
 # a first run of the likeliest killers pays off when the rest would make pytest import this many more
@@ -58,6 +60,7 @@ class Planner:
         self.graph = graph
         self.test_files = test_files
         self.durations = durations
+        self.live = LivePlanner(coverage, graph)
         self.tests_by_file: dict[str, list[str]] = {}
         for nodeid, path in test_files.items():
             self.tests_by_file.setdefault(path, []).append(nodeid)
@@ -152,7 +155,8 @@ class Planner:
             lines = sorted(set(unexecuted))
             reason = (f"no test executes any line that uses the name (line{'s' if len(lines) > 1 else ''} "
                       f"{', '.join(map(str, lines))})" if lines else "no test imports the module")
-        return TestPlan(ordered, import_time, reason, self._first(ordered, executing, executed_at_import))
+        return TestPlan(ordered, import_time, reason, self._first(ordered, executing, executed_at_import),
+                        self.live.patch(mutant, import_time) if ordered else None)
 
     def _first(self, ordered: tuple[str, ...], executing: set[str], executed_at_import: bool) -> tuple[str, ...]:
         """The tests to run first, on their own: those that execute a use of the name or, where a use runs at
