@@ -165,8 +165,10 @@ def _scoped(catalogue: Catalogue, config: Config, since: str | None, shard_text:
               help="Argument added to every pytest run (repeatable).")
 @click.option("--deselect-failing", is_flag=True, default=None,
               help="Exclude tests that fail on the unmutated code instead of stopping.")
-@click.option("--isolation", type=click.Choice(("fork", "process")),
-              help="fork: warm workers fork per mutant (default); process: a fresh interpreter per mutant.")
+@click.option("--isolation", type=click.Choice(("live", "fork", "process")),
+              help="live (default): as fork, but a mutant that only takes a name out of a module's globals is "
+              "applied to a session that imported the project once; fork: warm workers fork per mutant, which "
+              "imports the project fresh; process: a fresh interpreter per mutant.")
 @click.option("--all-tests", is_flag=True, help="Run the whole suite for every mutant, not only the tests that "
               "can notice it.")
 @click.option("--no-cache", is_flag=True, help="Test every mutant again instead of reusing stored verdicts.")
@@ -222,7 +224,7 @@ def run(path: str, report_dir: str | None, jobs: int | None, operators: tuple[st
     _write_reports(report, config.report_dir)
     click.echo(table.render(report))
     if show_stats:
-        click.echo(stats.render(stats.compute(result.costs.values(), sum(result.phases.values()))))
+        click.echo(stats.render(stats.compute(result.costs.values(), sum(result.phases.values()), result.live_runs)))
     click.echo(f"reports in {config.report_dir}: " + ", ".join(REPORT_FILES))
     sys.exit(_gate(report, config, fail_under, baseline_file))
 

@@ -45,7 +45,9 @@ class Config:
     localize_max: int = 5
     deselect_failing: bool = False
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
-    isolation: str = "fork"  # "fork": warm workers fork per mutant; "process": a fresh interpreter per mutant
+    # "live": as fork, with mutants that only take names out of a module applied to a session that imported
+    # the project once; "fork": warm workers fork per mutant; "process": a fresh interpreter per mutant
+    isolation: str = "live"
     select_tests: bool = True  # only the tests that can notice each mutant (False: the whole suite)
     fail_under: float | None = None  # the gate: exit 1 when the score is lower
     threshold_high: int = 80  # the report's colour bands (mutation-testing-report-schema thresholds)
@@ -71,7 +73,7 @@ _KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "localize_max": (int, "an integer"),
     "deselect_failing": (bool, "true or false"),
     "jobs": (int, "an integer"),
-    "isolation": (str, '"fork" or "process"'),
+    "isolation": (str, '"live", "fork" or "process"'),
     "select_tests": (bool, "true or false"),
     "fail_under": ((int, float), "a number from 0 to 100"),
     "threshold_high": (int, "an integer from 0 to 100"),
@@ -112,8 +114,8 @@ def _check(section: str, key: str, value: Any) -> Any:
         raise ConfigError(f"{section}: '{key}' must be at least 1, not {value!r}")
     if key in ("fail_under", "threshold_high", "threshold_low") and not (0 <= value <= 100):
         raise ConfigError(f"{section}: '{key}' must be {described}, not {value!r}")
-    if key == "isolation" and value not in ("fork", "process"):
-        raise ConfigError(f"{section}: 'isolation' must be \"fork\" or \"process\", not {value!r}")
+    if key == "isolation" and value not in ("live", "fork", "process"):
+        raise ConfigError(f"{section}: 'isolation' must be \"live\", \"fork\" or \"process\", not {value!r}")
     if key == "operators":
         for name in value:
             if name not in OPERATORS:

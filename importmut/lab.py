@@ -26,6 +26,7 @@ from importmut.config import Config
 from importmut.coverage_map import CoverageMap
 from importmut.mutants import Catalogue, Mutant
 from importmut.outcomes import Outcome, Status
+from importmut.live import LivePatch
 from importmut.plan import Planner, TestPlan
 from importmut.runner import PytestRunner, TestRun
 from importmut.sandbox import Sandbox, import_roots, package_names, project_files
@@ -54,6 +55,7 @@ class LabResult:
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase: setup, initialRun, mutation
     costs: dict[str, "MutantCost"] = field(default_factory=dict)  # mutant id -> what testing it cost
     flaky: set[str] = field(default_factory=set)  # tests that failed and then passed on the same mutant
+    live_runs: int = 0  # test runs done by live workers
 
 
 def check_applies(mutant: Mutant) -> str | None:
@@ -96,6 +98,7 @@ def decide(mutant: Mutant, run: TestRun) -> Outcome:
 
 
 MAX_FLAKY_RETRIES = 3
+BASELINE_FORMAT = "every-file-measured"  # a stored baseline of another format is not reused
 _NAMED_BY_ERROR = re.compile(r"(?:name|cannot import name|has no attribute|No module named) '([\w.]+)'")
 
 
@@ -154,7 +157,9 @@ class Lab:
 
     def baseline(self, sandbox: Sandbox) -> tuple[TestRun, CoverageMap, tuple[str, ...]]:
         data_file = Path(tempfile.mkdtemp(prefix="importmut-coverage-")) / "coverage"
-        sources = [sandbox.root / path for path in self.config.paths]
+        # every file of the project is measured, tests too: a live patch needs to know which lines ran while
+        # the tests were collected, wherever they are (live.py)
+        sources = [sandbox.root]
         log = self.log_dir / "baseline.log" if self.log_dir else None
         run = self.runner.run(sandbox.root, coverage_file=data_file, coverage_source=sources, log_file=log)
         if run.outside_modules:
@@ -212,7 +217,7 @@ class Lab:
 
     def _baseline(self, hashes: dict[str, str], sandboxes: list[Sandbox]) -> tuple[TestRun, CoverageMap, Path]:
         """The stored baseline when no file changed, else a fresh one in a new sandbox."""
-        key = digest(self._settings_key(), json.dumps(sorted(hashes.items())))
+        key = digest(BASELINE_FORMAT, self._settings_key(), json.dumps(sorted(hashes.items())))
         if self.cache is not None:
             stored = self.cache.baseline(key)
             if stored is not None:
@@ -264,6 +269,8 @@ class Lab:
         finally:
             if getattr(self, "result", None) is not None and not self.result.phases:
                 self.result.phases = {"setup": 0.0, "initialRun": 0.0, "mutation": time.monotonic() - started}
+            if self.result is not None:
+                self.result.live_runs = self.runner.live_runs
             self.runner.close()
             for sandbox in sandboxes:
                 sandbox.remove()
@@ -340,8 +347,10 @@ class Lab:
         return outcome
 
     def _run_in_sandbox(self, mutant: Mutant, free: "queue.Queue[Sandbox]", timeout: float,
-                        select: tuple[str, ...] | None, original: bool = False) -> TestRun:
-        """Run tests against the mutant (or, as a control, against the original code) in a free sandbox."""
+                        select: tuple[str, ...] | None, original: bool = False,
+                        live: LivePatch | None = None) -> TestRun:
+        """Run tests against the mutant (or, as a control, against the original code) in a free sandbox; in
+        its live worker when the mutant has a live patch."""
         assert self.planner is not None and self.result is not None
         test_args = tuple(dict.fromkeys(self.planner.test_files[t] for t in select)) if select else None
         sandbox = free.get()
@@ -350,10 +359,14 @@ class Lab:
         extra = ["-x", "--tb=line", "--rootdir", str(sandbox.root / self.rootdir_relative)]
         extra += [arg for nodeid in self.result.deselected for arg in ("--deselect", nodeid)]
         try:
+            job = None
+            if live is not None and not original and self.runner.start_live(sandbox.root, extra):
+                job = live.job(str(sandbox.path_of(mutant.path)), mutant.mutated.decode("utf-8", "replace"))
+            # written for the live run too: a process a test starts imports the mutant from the sandbox
             sandbox.write(mutant.path, mutant.original if original else mutant.mutated)
             try:
                 return self.runner.run(sandbox.root, extra_args=extra, timeout=timeout, select=select,
-                                       test_args=test_args)
+                                       test_args=test_args, live=job)
             finally:
                 sandbox.write(mutant.path, mutant.original)
         finally:
@@ -371,8 +384,9 @@ class Lab:
         runs: list[TestRun] = []
         passed: list[str] = []
         flaky: list[str] = []
+        live = plan.live if plan is not None else None
         for stage in stages:
-            outcome, run, stage_flaky = self._test_stage(mutant, stage, free, timeout)
+            outcome, run, stage_flaky = self._test_stage(mutant, stage, free, timeout, live)
             runs.append(run)
             flaky += stage_flaky
             if outcome.status is not Status.SURVIVED or self.runner.groups.stopping:
@@ -389,21 +403,21 @@ class Lab:
         return outcome
 
     def _test_stage(self, mutant: Mutant, select: tuple[str, ...], free: "queue.Queue[Sandbox]",
-                    timeout: float) -> tuple[Outcome, TestRun, list[str]]:
+                    timeout: float, live: LivePatch | None = None) -> tuple[Outcome, TestRun, list[str]]:
         """Run tests against the mutant. Unless the failure plainly names what the mutant removed, a kill is
         confirmed: the failing test must fail again on the mutant and pass on the original code; otherwise it
         is flaky (or broken by something else, such as files earlier tests left behind), and the other tests
         decide."""
         flaky: list[str] = []
         for _ in range(MAX_FLAKY_RETRIES + 1):
-            run = self._run_in_sandbox(mutant, free, timeout, select)
+            run = self._run_in_sandbox(mutant, free, timeout, select, live=live)
             if self.runner.groups.stopping:
                 return Outcome(mutant.id, Status.RUNTIME_ERROR, reason="interrupted"), run, flaky
             outcome = decide(mutant, run)
             if outcome.status is not Status.KILLED or not run.failed or caused_by_mutant(mutant, outcome):
                 break
             failing = tuple(run.failed)
-            again = self._run_in_sandbox(mutant, free, timeout, failing)
+            again = self._run_in_sandbox(mutant, free, timeout, failing, live=live)
             if set(again.failed) & set(failing):
                 control = self._run_in_sandbox(mutant, free, timeout, failing, original=True)
                 if not set(control.failed) & set(failing) and control.reported:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 PLUGIN_MODULE = "_importmut_pytest_plugin"
 WORKER_MODULE = "_importmut_worker"
+LIVE_WORKER_MODULE = "_importmut_live_worker"
 WORKER_START_TIMEOUT = 300.0  # seconds for a warm worker to import pytest, plugins and dependencies
 
 
@@ -92,6 +93,10 @@ class WorkerDied(Exception):
     """The warm worker process is gone; the run is repeated in a plain subprocess."""
 
 
+class Refused(Exception):
+    """The live worker cannot apply this mutant faithfully; it must be imported fresh."""
+
+
 class WarmWorker:
     """One long-lived worker process for one sandbox; it forks a child per test run (see worker.py)."""
 
@@ -133,7 +138,10 @@ class WarmWorker:
             self.process.stdin.flush()
         except (BrokenPipeError, OSError):
             raise WorkerDied() from None
-        pid = self._answer(60)["pid"]
+        answer = self._answer(60)
+        if "refused" in answer:
+            raise Refused(answer["refused"])
+        pid = answer["pid"]
         groups.add(pid)
         try:
             try:
@@ -158,8 +166,10 @@ class PytestRunner:
     """Starts pytest in sandboxes with the importmut plugin loaded.
 
     `isolation="process"` starts a fresh interpreter per run; `"fork"` keeps one warm worker per sandbox
-    that has imported pytest and the third-party modules in `preload`, and forks it per run. The
-    baseline (under coverage) always runs in a fresh process.
+    that has imported pytest and the third-party modules in `preload`, and forks it per run; `"live"` does
+    the same and also keeps a live worker per sandbox, which has imported the project and collected the
+    tests once, for the runs given a live patch (live.py). The baseline (under coverage) always runs in a
+    fresh process.
     """
 
     def __init__(self, python: str, pytest_args: tuple[str, ...], tests: tuple[str, ...],
@@ -177,14 +187,20 @@ class PytestRunner:
         here = Path(__file__).parent
         shutil.copyfile(here / "pytest_plugin.py", self.plugin_dir / f"{PLUGIN_MODULE}.py")
         shutil.copyfile(here / "worker.py", self.plugin_dir / f"{WORKER_MODULE}.py")
+        shutil.copyfile(here / "live_worker.py", self.plugin_dir / f"{LIVE_WORKER_MODULE}.py")
         self._workers: dict[Path, WarmWorker] = {}
+        self._live: dict[Path, WarmWorker | None] = {}  # None: this sandbox's live worker is unusable
+        self.live_runs = 0  # runs the live workers did
+        self.refused: dict[str, int] = {}  # why live workers refused runs, and how often
         self._lock = threading.Lock()
         self.warnings: list[str] = []  # why fork isolation was given up, for the user
 
     def close(self) -> None:
-        for worker in self._workers.values():
-            worker.close()
+        for worker in [*self._workers.values(), *self._live.values()]:
+            if worker is not None:
+                worker.close()
         self._workers.clear()
+        self._live.clear()
         shutil.rmtree(self.plugin_dir, ignore_errors=True)
 
     def _environment(self, sandbox_root: Path, write_bytecode: bool = False) -> dict[str, str]:
@@ -206,7 +222,7 @@ class PytestRunner:
     def _worker(self, sandbox_root: Path) -> WarmWorker | None:
         """The sandbox's warm worker, started on first use; None once workers turned out unusable."""
         with self._lock:
-            if self.isolation != "fork":
+            if self.isolation not in ("fork", "live"):
                 return None
             worker = self._workers.get(sandbox_root)
             if worker is not None and worker.process.poll() is None:
@@ -221,22 +237,69 @@ class PytestRunner:
         worker.close()
         with self._lock:
             self._workers.pop(sandbox_root, None)
-            if self.isolation == "fork":
+            if self.isolation in ("fork", "live"):
                 self.isolation = "process"
                 self.warnings.append(f"{problem}; each mutant runs in a fresh process (--isolation process)")
         return None
 
+    def _args(self, extra_args: list[str] | None, test_args: tuple[str, ...] | None) -> list[str]:
+        return ["-p", PLUGIN_MODULE, "-p", "no:cacheprovider", *self.pytest_args, *(extra_args or []),
+                *(test_args if test_args is not None else self.tests)]
+
+    def start_live(self, sandbox_root: Path, extra_args: list[str]) -> bool:
+        """Start the sandbox's live worker, if not yet done, and wait until it has collected the tests; call it
+        while the sandbox holds the original code. False when live runs are off or the worker is unusable."""
+        with self._lock:
+            if self.isolation != "live":
+                return False
+            if sandbox_root in self._live:
+                worker = self._live[sandbox_root]
+                return worker is not None and worker.process.poll() is None
+            command = [self.python, str(self.plugin_dir / f"{LIVE_WORKER_MODULE}.py"), json.dumps(self.preload),
+                       json.dumps(self._args(extra_args, None))]
+            log = self.plugin_dir / f"live-{len(self._live)}-{os.getpid()}.log"
+            worker = WarmWorker(command, sandbox_root, self._environment(sandbox_root), log)
+            self._live[sandbox_root] = worker
+        problem = worker.ready(WORKER_START_TIMEOUT)
+        if problem is None:
+            return True
+        worker.close()
+        with self._lock:
+            self._live[sandbox_root] = None
+            message = f"{problem}; every mutant is imported fresh (--isolation fork)"
+            if message not in self.warnings:
+                self.warnings.append(message)
+        return False
+
+    def _run_live(self, sandbox_root: Path, job: dict, timeout: float | None) -> tuple[int | None, bool]:
+        worker = self._live.get(sandbox_root)
+        if worker is None:
+            return None, False
+        try:
+            exit_code, timed_out = worker.run(job, timeout, self.groups)
+        except Refused as refusal:
+            with self._lock:
+                self.refused[str(refusal)] = self.refused.get(str(refusal), 0) + 1
+            return None, False
+        except WorkerDied:
+            with self._lock:
+                self._live[sandbox_root] = None
+            return None, False
+        with self._lock:
+            self.live_runs += 1
+        return exit_code, timed_out
+
     def run(self, sandbox_root: Path, *, extra_args: list[str] | None = None, timeout: float | None = None,
             coverage_file: Path | None = None, coverage_source: list[Path] | None = None,
             log_file: Path | None = None, select: tuple[str, ...] | None = None,
-            test_args: tuple[str, ...] | None = None) -> TestRun:
+            test_args: tuple[str, ...] | None = None, live: dict | None = None) -> TestRun:
         """Run the tests once in `sandbox_root`: the configured ones, or `select` (test ids, in that order)
-        collected from `test_args`."""
+        collected from `test_args`. `live` (a live patch's job, with `select`) runs them in the sandbox's live
+        worker, if started, unless it refuses."""
         work = Path(tempfile.mkdtemp(prefix="importmut-run-"))
         results = work / "results.json"
         output_path = log_file or work / "output.txt"
-        args = ["-p", PLUGIN_MODULE, "-p", "no:cacheprovider", *self.pytest_args, *(extra_args or []),
-                *(test_args if test_args is not None else self.tests)]
+        args = self._args(extra_args, test_args)
         job_env = {"IMPORTMUT_RESULTS": str(results)}
         if select is not None:
             (work / "select.txt").write_text("\n".join(select) + "\n", encoding="utf-8")
@@ -247,7 +310,10 @@ class PytestRunner:
         started = time.monotonic()
         try:
             exit_code = timed_out = None
-            if self.isolation == "fork" and coverage_file is None:
+            if live is not None and select is not None and self.isolation == "live" and coverage_file is None:
+                job = {**live, "tests": list(select), "results": str(results), "log": str(output_path)}
+                exit_code, timed_out = self._run_live(sandbox_root, job, timeout)
+            if exit_code is None and self.isolation in ("fork", "live") and coverage_file is None:
                 job = {"args": args, "env": job_env, "cwd": str(sandbox_root), "log": str(output_path)}
                 worker = self._worker(sandbox_root)
                 try:

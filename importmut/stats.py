@@ -27,6 +27,7 @@ class RunStats:
     wall_seconds: float  # the whole run: sandboxes, baseline and mutants
     overhead_per_mutant: float  # per mutant run, its process time beyond its tests' own durations
     lower_bound_seconds: float
+    live_runs: int = 0  # test runs a live worker did (the mutant applied to a session that imported the project)
 
     @property
     def efficiency(self) -> float:
@@ -36,7 +37,7 @@ class RunStats:
         return {**asdict(self), "efficiency": self.efficiency}
 
 
-def compute(costs: Iterable[Cost], wall_seconds: float) -> RunStats:
+def compute(costs: Iterable[Cost], wall_seconds: float, live_runs: int = 0) -> RunStats:
     costs = list(costs)
     ran = [cost for cost in costs if cost.wall > 0]
     overhead = sum(max(0.0, cost.wall - cost.test_seconds) for cost in ran) / len(ran) if ran else 0.0
@@ -48,6 +49,7 @@ def compute(costs: Iterable[Cost], wall_seconds: float) -> RunStats:
         wall_seconds=wall_seconds,
         overhead_per_mutant=overhead,
         lower_bound_seconds=sum(cost.bound for cost in costs),
+        live_runs=live_runs,
     )
 
 
@@ -59,6 +61,7 @@ def render(stats: RunStats) -> str:
         f"test-seconds:          {stats.test_seconds:.2f}s",
         f"wall time:             {stats.wall_seconds:.2f}s ({per_mutant:.3f}s per mutant)",
         f"overhead per mutant:   {stats.overhead_per_mutant * 1000:.0f} ms beyond its tests",
+        f"live runs:             {stats.live_runs} (the rest imported the mutant fresh)",
         f"lower bound:           {stats.lower_bound_seconds:.2f}s",
         f"efficiency:            {stats.efficiency:.1%} (lower bound / wall time)",
     ])

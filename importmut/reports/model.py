@@ -117,7 +117,7 @@ def build_report(catalogue: Catalogue, result: LabResult, project_root: str) -> 
     return Report(records=records, sources=sources, tests=tuple(sorted(result.baseline.tests)),
                   project_root=project_root, partial=result.partial, deselected=result.deselected,
                   warnings=tuple(catalogue.warnings), phases=dict(result.phases),
-                  stats=compute(result.costs.values(), sum(result.phases.values())).as_dict(),
+                  stats=compute(result.costs.values(), sum(result.phases.values()), result.live_runs).as_dict(),
                   flaky=tuple(sorted(result.flaky)))
 
 

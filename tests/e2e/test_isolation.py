@@ -1,4 +1,5 @@
-"""Warm forked workers, fresh processes and the whole suite per mutant must all reach the same verdicts."""
+"""Live workers, warm forked workers, fresh processes and the whole suite per mutant must all reach the same
+verdicts."""
 
 from __future__ import annotations
 
@@ -7,19 +8,50 @@ import json
 from tests.conftest import run_cli, statuses
 from tests.e2e.test_target_project import TARGET, expected_verdicts
 from tests.e2e.test_verdicts import PLUGIN_APP, SCOPE_APP
+from tests.faults.projects import PYPROJECT, write
 
 EVERY_OPERATOR = [x for op in ("delete", "drop-name", "localize", "hoist", "fallback") for x in ("-o", op)]
 
 
-def test_fixture_projects_get_the_same_verdicts_in_fork_and_process_mode(project, tmp_path):
+def test_fixture_projects_get_the_same_verdicts_in_live_fork_and_process_mode(project, tmp_path):
     for name, args, expected in (("plugin_app", [], PLUGIN_APP), ("scope_app", EVERY_OPERATOR, SCOPE_APP)):
         root = project(name)
-        for isolation in ("fork", "process"):
+        for isolation in ("live", "fork", "process"):
             out = tmp_path / f"{name}-{isolation}"
             result = run_cli("run", str(root), "--isolation", isolation, "--report-dir", str(out), "-q", *args,
                              cwd=root)
             assert result.returncode == 0, result.stderr
             assert statuses(out) == expected, (name, isolation)
+            live_runs = json.loads((out / "importmut.json").read_text())["config"]["stats"]["live_runs"]
+            assert (live_runs > 0) == (isolation == "live"), (name, isolation, live_runs)
+
+
+READ_AT_COLLECTION = {
+    "pyproject.toml": PYPROJECT,
+    "reach/__init__.py": "",
+    "reach/clock.py": "import json\nimport time\n\n\ndef stamp():\n    return time.time()\n\n\n"
+                      "def dump(value):\n    return json.dumps(value)\n",
+    # read while pytest loads the conftest: without `import time` in clock.py, loading it fails
+    "tests/conftest.py": "from reach import clock\n\nMONOTONIC = clock.time.monotonic\n",
+    "tests/test_clock.py": "from reach import clock\n\n\ndef test_dump():\n    assert clock.dump(1) == '1'\n",
+}
+
+
+def test_a_name_another_file_reads_while_the_tests_are_collected_is_imported_fresh(tmp_path):
+    """Only `stamp` uses `time` inside clock.py, and no test runs it; but the conftest reads `clock.time` while
+    it is loaded, which a fresh import of the mutant breaks. A live session, which loaded the conftest before
+    the name was taken away, would miss that: the mutant must run fresh, and is killed in every mode."""
+    root = write(tmp_path / "reach", READ_AT_COLLECTION)
+    expected = {"reach/clock.py::delete::<module>::json": "Killed", "reach/clock.py::delete::<module>::time": "Killed"}
+    printed = {}
+    for isolation in ("live", "process"):
+        out = tmp_path / isolation
+        result = run_cli("run", str(root), "-q", "--stats", "--no-cache", "--isolation", isolation,
+                         "--report-dir", str(out), cwd=root)
+        assert result.returncode == 0, result.stderr
+        assert statuses(out) == expected, isolation
+        printed[isolation] = result.stdout
+    assert "live runs:             1 (" in printed["live"]  # json's mutant, which only test_dump can notice
 
 
 def test_running_the_whole_suite_per_mutant_agrees_with_test_selection(project, tmp_path):
