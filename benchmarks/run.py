@@ -529,7 +529,7 @@ def render(summary: dict) -> str:
         if stats:
             lines.append(f"importmut overhead per mutant run:  {stats.get('overhead_per_mutant', 0) * 1000:.0f} ms "
                          f"beyond its tests ({stats.get('mutants_run', '?')} of {stats.get('mutants', '?')} "
-                         f"mutants needed a test run)")
+                         f"mutants needed a test run; {stats.get('live_runs', 0)} runs in a live worker)")
             lines.append(f"importmut efficiency:               {stats.get('efficiency', 0):.1%} "
                          f"(lower bound {stats.get('lower_bound_seconds', 0):.1f}s / its wall "
                          f"{stats.get('wall_seconds', 0):.1f}s)")
@@ -584,7 +584,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-every", type=int, default=1, metavar="K",
                         help="naive loop on every K-th mutant only (deterministic), wall time extrapolated")
     parser.add_argument("--also-process", action="store_true",
-                        help="also run importmut with --isolation process, as a second importmut row")
+                        help="also run importmut with --isolation process, as another importmut row")
+    parser.add_argument("--also-fork", action="store_true",
+                        help="also run importmut with --isolation fork (no live worker), as another importmut row")
     parser.add_argument("--json", type=Path, help="write the figures as JSON here")
     parser.add_argument("--timeout", type=float, default=45 * 60, help="per tool run, seconds (default 2700)")
     parser.add_argument("--keep", type=Path, help="keep the reports and logs in this folder")
@@ -606,8 +608,10 @@ def main(argv: list[str] | None = None) -> int:
         summary["mutants_listed"] = len(mutants)
         summary["mutants_ignored"] = sum(1 for m in mutants if m.ignored)
         summary["importmut"] = {}
-        for label, extra in [("importmut", [])] + ([("importmut --isolation process", ["--isolation", "process"])]
-                                                    if args.also_process else []):
+        rows = [("importmut", [])]
+        rows += [("importmut --isolation fork", ["--isolation", "fork"])] if args.also_fork else []
+        rows += [("importmut --isolation process", ["--isolation", "process"])] if args.also_process else []
+        for label, extra in rows:
             result = run_importmut(project, work, args.jobs, python, extra, label.replace(" ", "_").replace("-", ""),
                                    args.timeout)
             summary["importmut"][label] = asdict(result)
