@@ -62,10 +62,9 @@ def check_applies(mutant: Mutant) -> str | None:
     """Why a mutant cannot be tested (a RuntimeError, never a survivor), or None."""
     if mutant.mutated == mutant.original:
         return "the mutant did not change the file"
-    try:
-        cst.parse_module(mutant.mutated)
+    try:  # Python's own compiler: libcst wrote the file from a valid tree, so only Python can object
         compile(mutant.mutated, mutant.path, "exec", dont_inherit=True)
-    except (cst.ParserSyntaxError, SyntaxError, ValueError) as exc:
+    except (SyntaxError, ValueError) as exc:
         return f"the mutated file does not parse: {str(exc).splitlines()[0]}"
     return None
 
@@ -136,7 +135,7 @@ class MutantCost:
 
 
 class Lab:
-    def __init__(self, config: Config, catalogue: Catalogue,
+    def __init__(self, config: Config, catalogue: Catalogue | None,
                  on_outcome: Callable[[Mutant, Outcome, int, int], None] | None = None,
                  log_dir: Path | None = None, cache: ResultCache | None = None) -> None:
         self.config = config
@@ -150,6 +149,10 @@ class Lab:
         self.runner = PytestRunner(config.python, config.pytest_args, config.tests, import_roots(config),
                                    package_names(config), isolation=config.isolation)
         self.planner: Planner | None = None
+        self._preparing = ThreadPoolExecutor(max_workers=1)
+        self._preparation: Future | None = None  # hashes, baseline, coverage map, deselected tests, times
+        self._started = 0.0
+        self._sandboxes: list[Sandbox] = []
 
     def stop(self) -> None:
         """Kill every running test process (Ctrl-C)."""
@@ -234,15 +237,13 @@ class Lab:
         return run, coverage, first.root
 
     def run(self) -> LabResult:
-        started = time.monotonic()
-        sandboxes: list[Sandbox] = []
+        if self._preparation is None:
+            self.start()
+        assert self._preparation is not None and self.catalogue is not None
+        started = self._started
+        sandboxes = self._sandboxes
         try:
-            hashes = file_hashes(self.config.root, project_files(self.config))
-            setup_done = time.monotonic()
-            baseline, coverage, baseline_root = self._baseline(hashes, sandboxes)
-            deselected = tuple(sorted(n for n, r in baseline.tests.items() if r.outcome in ("failed", "error")))
-            self.planner = self._planner(baseline_root, baseline, coverage, deselected)
-            baseline_done = time.monotonic()
+            hashes, baseline, coverage, deselected, setup_done, baseline_done = self._preparation.result()
             timeout = baseline.duration * self.config.timeout_factor + self.config.timeout_constant
             result = LabResult({}, baseline, coverage, deselected, timeout=timeout)
             self.result = result
@@ -274,6 +275,34 @@ class Lab:
             self.runner.close()
             for sandbox in sandboxes:
                 sandbox.remove()
+            self._preparing.shutdown(wait=False)
+
+    def start(self) -> None:
+        """Begin the baseline (and the import graph) in a thread of its own: the tests run in another process
+        while the caller builds the mutant catalogue, which `run` then needs. Call `abandon` if run never
+        follows."""
+        self._started = time.monotonic()
+        self._preparation = self._preparing.submit(self._prepare)
+
+    def abandon(self) -> None:
+        """Stop a started baseline and remove its sandbox (the catalogue could not be built)."""
+        self.stop()
+        if self._preparation is not None:
+            try:
+                self._preparation.result()
+            except BaseException:  # noqa: BLE001 - it was stopped on purpose
+                pass
+        self.runner.close()
+        for sandbox in self._sandboxes:
+            sandbox.remove()
+
+    def _prepare(self) -> tuple[dict[str, str], TestRun, CoverageMap, tuple[str, ...], float, float]:
+        hashes = file_hashes(self.config.root, project_files(self.config))
+        setup_done = time.monotonic()
+        baseline, coverage, baseline_root = self._baseline(hashes, self._sandboxes)
+        deselected = tuple(sorted(n for n, r in baseline.tests.items() if r.outcome in ("failed", "error")))
+        self.planner = self._planner(baseline_root, baseline, coverage, deselected)
+        return hashes, baseline, coverage, deselected, setup_done, time.monotonic()
 
     def _plan_all(self, result: LabResult, hashes: dict[str, str]) -> list[tuple[Mutant, TestPlan | None, str]]:
         """Decide what needs no run (NoCoverage, a stored verdict, a mutant that cannot apply); the rest."""
@@ -293,8 +322,10 @@ class Lab:
                 outcome = Outcome(mutant.id, Status.NO_COVERAGE, reason=plan.reason)
                 result.costs[mutant.id] = MutantCost(0, 0.0, 0.0, 0.0)
             else:
-                key = self._verdict_key(mutant, plan or TestPlan(tuple(self.planner.test_files), True), hashes)
-                outcome = self.cache.verdict(key) if self.cache is not None else None
+                outcome = None
+                if self.cache is not None:  # with --no-cache no verdict is looked up or stored
+                    key = self._verdict_key(mutant, plan or TestPlan(tuple(self.planner.test_files), True), hashes)
+                    outcome = self.cache.verdict(key)
                 if outcome is not None:
                     outcome = self._relabel(mutant, outcome, result.coverage)
                     result.costs[mutant.id] = MutantCost(0, 0.0, 0.0, 0.0)

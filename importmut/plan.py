@@ -19,6 +19,7 @@ only if they all pass, so a kill does not wait for pytest to import every other 
 from __future__ import annotations
 
 from dataclasses import dataclass
+import posixpath
 from pathlib import PurePosixPath
 
 from importmut.coverage_map import IMPORT_TIME, CoverageMap
@@ -64,6 +65,8 @@ class Planner:
         self.tests_by_file: dict[str, list[str]] = {}
         for nodeid, path in test_files.items():
             self.tests_by_file.setdefault(path, []).append(nodeid)
+        # each conftest.py and its folder ("." at the root)
+        self.conftests = [(path, folder) for path in graph.edges if (folder := _conftest_dir(path)) is not None]
         self.files_by_test: dict[str, set[str]] = {}
         for path, by_line in coverage.lines.items():
             for contexts in by_line.values():
@@ -79,10 +82,9 @@ class Planner:
             if test_file is not None:
                 files |= self.graph.closure(test_file)
             files |= self.files_by_test.get(nodeid, set())
-        folders = {str(PurePosixPath(path).parent) for path in files}
-        files |= {path for path in self.graph.edges if _conftest_dir(path) is not None
-                  and any(folder == _conftest_dir(path) or _conftest_dir(path) == "." or
-                          folder.startswith(_conftest_dir(path) + "/") for folder in folders)}
+        folders = {posixpath.dirname(path) or "." for path in files}
+        files |= {path for path, above in self.conftests
+                  if above == "." or any(folder == above or folder.startswith(above + "/") for folder in folders)}
         return files
 
     def tests_importing(self, relpaths: set[str]) -> set[str]:
