@@ -186,12 +186,19 @@ def run(path: str, report_dir: str | None, jobs: int | None, operators: tuple[st
     config = _config(path, report_dir, jobs=jobs, operators=operators or None, deselect_failing=deselect_failing,
                      isolation=isolation, select_tests=False if all_tests else None)
     config = config.with_overrides(pytest_args=config.pytest_args + pytest_extra)
-    catalogue = _scoped(_catalogue(config), config, since, shard_text)
-
     bar = Progress(click.get_text_stream("stderr"), quiet=quiet)
     cache = None if no_cache else _open_cache(config)
-    lab = Lab(config, catalogue, on_outcome=lambda mutant, outcome, done, total: bar.update(outcome, done, total),
+    lab = Lab(config, None, on_outcome=lambda mutant, outcome, done, total: bar.update(outcome, done, total),
               cache=cache)
+    lab.start()  # the baseline runs in its own process while the catalogue is built here
+    try:
+        catalogue = _scoped(_catalogue(config), config, since, shard_text)
+    except BaseException:
+        lab.abandon()
+        if cache is not None:
+            cache.close()
+        raise
+    lab.catalogue = catalogue
     if not quiet:
         click.echo(f"importmut: {len(catalogue.mutants)} mutants in {len(catalogue.sources)} files; "
                    f"running the baseline", err=True)

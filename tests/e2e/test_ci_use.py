@@ -72,9 +72,14 @@ def test_since_mutates_only_files_changed_since_a_revision(project):
     assert {mutant_id.split("::")[0] for mutant_id in statuses(root / "reports")} == {"src/scope_app/codec.py"}
     assert "--since HEAD: 6 mutants in 1 changed file(s); 8 in unchanged files skipped" in result.stderr
 
-    bad = run_cli("run", str(root), "--since", "no-such-revision", "-q", cwd=root)
+    temp = root.parent / "temp"
+    temp.mkdir()
+    # the baseline starts while the mutants are listed: a bad revision stops it and leaves nothing behind
+    bad = run_cli("run", str(root), "--since", "no-such-revision", "-q", cwd=root, env={"TMPDIR": str(temp)})
     assert bad.returncode == 2
     assert bad.stderr.startswith("importmut: error: --since no-such-revision:")
+    assert len(bad.stderr.strip().splitlines()) == 1
+    assert list(temp.iterdir()) == []
 
 
 @pytest.fixture(scope="module")
