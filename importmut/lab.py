@@ -18,15 +18,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-import libcst as cst
-
 from importmut import __version__, import_graph
 from importmut.cache import ResultCache, digest, file_hashes
 from importmut.config import Config
 from importmut.coverage_map import CoverageMap
+from importmut.live import LivePatch
 from importmut.mutants import Catalogue, Mutant
 from importmut.outcomes import Outcome, Status
-from importmut.live import LivePatch
 from importmut.plan import Planner, TestPlan
 from importmut.runner import PytestRunner, TestRun
 from importmut.sandbox import Sandbox, import_roots, package_names, project_files
