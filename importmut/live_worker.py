@@ -18,6 +18,7 @@ import inspect
 import json
 import os
 import sys
+import threading
 import types
 
 import _importmut_worker as worker
@@ -65,8 +66,10 @@ def _mutated_code(module, qualname, source):
     function = _function(module, qualname)
     if len(found) != 1 or function is None:
         return f"{qualname} is not one plain function of the module"
-    if function.__code__.co_flags & (inspect.CO_GENERATOR | inspect.CO_ASYNC_GENERATOR):
-        return f"{qualname} is a generator: one made while the tests were collected would keep the old code"
+    if function.__code__.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+                                     | inspect.CO_ITERABLE_COROUTINE):
+        return (f"{qualname} is a generator or a coroutine function: one made while the tests were collected "
+                f"would keep the old code")
     if found[0].co_freevars != function.__code__.co_freevars:
         return f"{qualname}'s mutated code needs other closure variables"
     return function, found[0]
@@ -80,6 +83,7 @@ class _Server:
         self.jobs = jobs  # the worker's stdin: pytest's capturing takes sys.stdin away during the session
         self.warm = frozenset(sys.modules)  # loaded before the project
         self.started = False
+        self.problem = ""  # why the session cannot serve mutants
         self.session = None
         self.items = {}
         self.names_of = {}  # file -> the names it was imported under in the session
@@ -88,6 +92,9 @@ class _Server:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session):
         if session.testsfailed:  # collection errors: no session to serve from
+            return None
+        if threading.active_count() > 1:  # a fork would carry the main thread only
+            self.problem = "the tests started a thread while they were collected"
             return None
         self.started = True
         self.session = session
@@ -113,6 +120,9 @@ class _Server:
         missing = [name for name in job["delete"] if name not in vars(module)]
         if missing:
             return f"{missing[0]} is not bound in the imported module"
+        submodules = [name for name in job["delete"] if f"{module.__name__}.{name}" in sys.modules]
+        if submodules:  # importing the submodule binds the name in its package anyway
+            return f"{submodules[0]} is also a submodule of {module.__name__}"
         cold = [name for name in job["warm"] if name not in self.warm]
         cold += [name for name in job["maybe_warm"] if name in sys.modules and name not in self.warm]
         if cold:
@@ -120,6 +130,9 @@ class _Server:
         unknown = [test for test in job["tests"] if test not in self.items]
         if unknown:
             return f"{unknown[0]} was not collected in the session"
+        doctests = [test for test in job["tests"] if hasattr(self.items[test], "dtest")]
+        if doctests:  # a doctest runs in a copy of the module's globals, taken while it was collected
+            return f"{doctests[0]} is a doctest"
         function = None
         if job["function"]:
             function = _mutated_code(module, job["function"], job["source"])
@@ -148,7 +161,10 @@ class _Server:
                 item.config.hook.pytest_runtest_protocol(item=item, nextitem=following)
                 if session.shouldfail or session.shouldstop:
                     break
-            code = 1 if session.testsfailed else 0
+            code = session.exitstatus = 1 if session.testsfailed else 0
+            # conftest.py and plugins may still change the exit status, as at the end of any session
+            session.config.hook.pytest_sessionfinish(session=session, exitstatus=code)
+            code = int(session.exitstatus)
             sys.modules[PLUGIN_MODULE].write_results(job["results"], session, code)
         except BaseException:  # noqa: BLE001 - report it; the child must never return into the worker loop
             import traceback
@@ -177,8 +193,8 @@ def main():
     except BaseException as error:  # noqa: BLE001 - any failure only means no live session
         code = repr(error)
     if not server.started:
-        worker.say(answers, {"ready": False, "reason": f"the test session of the live worker did not start "
-                                                       f"(pytest: {code})"})
+        reason = server.problem or f"the test session of the live worker did not start (pytest: {code})"
+        worker.say(answers, {"ready": False, "reason": reason})
 
 
 if __name__ == "__main__":
