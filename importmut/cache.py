@@ -82,7 +82,8 @@ class ResultCache:
         data = json.loads(row[0])
         tests = {nodeid: TestResult(*entry) for nodeid, entry in data["tests"].items()}
         run = TestRun(tests=tests, exit_code=data["exit_code"], rootdir=data["rootdir"], duration=data["duration"],
-                      spawners=tuple(data.get("spawners", ())), reported=True)
+                      spawners=tuple(data.get("spawners", ())), early_modules=tuple(data.get("early", ())),
+                      reported=True)
         lines = {path: {int(line): frozenset(contexts) for line, contexts in by_line.items()}
                  for path, by_line in data["coverage"].items()}
         return run, CoverageMap(lines)
@@ -91,7 +92,7 @@ class ResultCache:
         data = {
             "tests": {nodeid: [r.outcome, r.duration, r.message] for nodeid, r in run.tests.items()},
             "exit_code": run.exit_code, "rootdir": run.rootdir, "duration": run.duration,
-            "spawners": list(run.spawners),
+            "spawners": list(run.spawners), "early": list(run.early_modules),
             "coverage": {path: {str(line): sorted(contexts) for line, contexts in by_line.items()}
                          for path, by_line in coverage.lines.items()},
         }

@@ -145,11 +145,13 @@ def read_module_attributes(tree: ast.Module | None, packages: list[str]) -> set[
 
 
 ATTRIBUTE_FUNCTIONS = ("getattr", "hasattr", "setattr", "delattr", "attrgetter")
+COMPUTED_READS = ("dir", "vars", "getmembers", "globals")  # read every name: noted as "*"
 
 
 def read_attribute_reads(tree: ast.Module | None) -> dict[str, set[int]]:
     """For each attribute name a file reads (`x.name`, `getattr(x, "name")`, `x.__dict__["name"]`), the lines
-    of the reads and of the statements holding them: where code may reach another module's global."""
+    of the reads and of the statements holding them: where code may reach another module's global. Reads of
+    every name (`dir(x)`, `vars(x)`, `inspect.getmembers(x)`) are noted as "*"."""
     found: dict[str, set[int]] = defaultdict(set)
     if tree is None:
         return found
@@ -166,6 +168,8 @@ def read_attribute_reads(tree: ast.Module | None) -> dict[str, set[int]]:
             called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
             if called in ATTRIBUTE_FUNCTIONS:
                 words += [arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
+            elif called in COMPUTED_READS:
+                words.append("*")
         elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
                 and isinstance(node.slice.value, str):
             words.append(node.slice.value)

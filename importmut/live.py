@@ -7,20 +7,27 @@ is not needed to see what a fresh import would show:
 - a module-level import statement whose only effect is that the names it bound are missing from the
   module's globals (and, for localize, that one function imports the name itself): deleting those names from
   the imported module, and giving the receiving function its mutated code, leaves the session as a fresh
-  import of the mutant would. Each use raises the same error when it runs. The live worker (live_worker.py) does that in a forked child, which saves a test run pytest's
-start-up, collection and the project's imports.
+  import of the mutant would. Each use raises the same error when it runs.
+The live worker (live_worker.py) does that in a forked child, which saves a test run pytest's start-up,
+collection and the project's imports.
 
 A module-level statement qualifies when, besides the plan finding nothing it does at import time (no use of
 the name while the module is imported, no project module that stops being imported):
 - the statement is directly in the module body, and each name it takes away is bound once at module level
-  in the file and by no `global` statement; the file has no star import, `globals()`, `vars()`,
-  `sys.modules[...]` or `exec(`, which could bind it otherwise;
-- no other file imports the name from the module or star-imports the module, and no line that reads an
-  attribute of that name (`x.name`, `getattr(x, "name")`) ran while the baseline collected the tests: such
-  a line could have read the module's global before the mutant took it away (the baseline measures every
-  file of the project for this);
-- what the statement imports, when it is not the project's own, was already loaded before the project was
-  (the worker checks, as only it knows): then nothing can have relied on this statement to load it.
+  in the file and by no `global` statement; the file has no star import, `globals()`, `vars()`, `locals()`,
+  `sys.modules[...]`, `exec(`, `eval(` or `f_globals`, which could bind or read it otherwise;
+- no other file imports the name from the module or star-imports the module (a file the baseline ran
+  outside the import graph, such as a helper at the root, included), pytest's configuration files do not
+  name it (`filterwarnings = error::pkg.mod.Name` is resolved once), and no line that reads an attribute of
+  that name (`x.name`, `getattr(x, "name")`) or every name (`dir(x)`, `vars(x)`, `x.__dict__`) ran while
+  the baseline collected the tests: such a line could have read the module's global before the mutant took
+  it away (the baseline measures every file of the project for this);
+- what the statement imports, when it is not the project's own, was already loaded before the project was,
+  and the name is not also a submodule of the package (the worker checks these, as only it knows).
+Nothing is live when a project module was imported before the baseline's coverage started (a plugin named
+with `-p` in addopts), as its import-time reads were not seen. The worker also refuses doctests (which run in
+a copy of the globals), generators and coroutine functions (one made while the tests were collected keeps
+the old code), and a session that started a thread while it collected the tests (a fork keeps only one).
 """
 
 from __future__ import annotations
@@ -28,15 +35,19 @@ from __future__ import annotations
 import ast
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 from importmut.coverage_map import IMPORT_TIME, CoverageMap
-from importmut.import_graph import ImportGraph
+from importmut.import_graph import ImportGraph, read_attribute_reads
 from importmut.mutants import Mutant
 from importmut.sites import MODULE_SCOPE
 
 LIVE_OPERATORS = ("delete", "drop-name", "localize")
 # text that may bind or read module globals by computed names
-DYNAMIC_GLOBALS = ("globals()", "vars()", "sys.modules[", "exec(")
+DYNAMIC_GLOBALS = ("globals()", "vars()", "locals()", "sys.modules[", "exec(", "eval(", "f_globals")
+# pytest's configuration files: a setting may name a module's attribute (`filterwarnings = error::pkg.Warn`),
+# which pytest resolves once, while the tests are collected
+CONFIG_FILES = ("pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini")
 
 
 @dataclass(frozen=True)
@@ -86,11 +97,19 @@ def module_bindings(tree: ast.Module) -> Counter[str]:
 class LivePlanner:
     """Decides which mutants the live worker may test (see the module docstring)."""
 
-    def __init__(self, coverage: CoverageMap, graph: ImportGraph) -> None:
+    def __init__(self, coverage: CoverageMap, graph: ImportGraph, root: Path | None = None,
+                 early_modules: tuple[str, ...] = ()) -> None:
+        """`root` is the project's (for files the tests ran that the import graph does not hold, and pytest's
+        configuration); `early_modules` are project modules imported before the baseline's coverage started,
+        whose import-time reads it could not see: then no mutant is tested live."""
         self.coverage = coverage
         self.graph = graph
+        self.root = root
+        self.off = bool(early_modules)
         self._bindings: dict[str, Counter[str] | None] = {}
         self._reads: dict[str, list[tuple[str, set[int]]]] | None = None  # name -> (file, lines reading it)
+        self._from_imports: dict[str, set[tuple[str, str]]] = dict(graph.from_imports)
+        self._config_text = ""
 
     def _bound(self, mutant: Mutant) -> Counter[str] | None:
         if mutant.path not in self._bindings:
@@ -110,17 +129,41 @@ class LivePlanner:
     def _read_at_import(self, mutant: Mutant, names: tuple[str, ...]) -> bool:
         """Whether a file imports the names from the module, or a line reading an attribute of that name ran
         while the baseline collected the tests."""
+        if self._reads is None:
+            self._read_all()
+        assert self._reads is not None
         modules = self.graph.module_of.get(mutant.path, [])
         taken = {(module, name) for module in modules for name in [*names, "*"]}
-        if any(pairs & taken for path, pairs in self.graph.from_imports.items() if path != mutant.path):
+        if any(pairs & taken for path, pairs in self._from_imports.items() if path != mutant.path):
             return True
-        if self._reads is None:
-            self._reads = {}
-            for path, reads in self.graph.attribute_reads.items():
-                for name, lines in reads.items():
-                    self._reads.setdefault(name, []).append((path, lines))
+        if any(f"{module}.{name}" in self._config_text for module in modules for name in names):
+            return True
         return any(IMPORT_TIME in self.coverage.contexts(path, line)
-                   for name in names for path, lines in self._reads.get(name, ()) for line in lines)
+                   for name in [*names, "*", "__dict__"] for path, lines in self._reads.get(name, ())
+                   for line in lines if path != mutant.path)
+
+    def _read_all(self) -> None:
+        """Index the attribute reads of every file by name, with the files the baseline ran that the import
+        graph does not hold (a helper module at the root), and read pytest's configuration files."""
+        reads = dict(self.graph.attribute_reads)
+        if self.root is not None:
+            for path in self.coverage.lines:
+                if path in reads or not path.endswith(".py"):
+                    continue
+                try:
+                    tree = ast.parse((self.root / path).read_bytes())
+                except (OSError, SyntaxError, ValueError):
+                    tree = None
+                reads[path] = read_attribute_reads(tree)
+                self._from_imports[path] = {(node.module, alias.name) for node in ast.walk(tree or ast.Module([], []))
+                                            if isinstance(node, ast.ImportFrom) and node.module and not node.level
+                                            for alias in node.names}
+            self._config_text = "\n".join((self.root / name).read_text(encoding="utf-8", errors="replace")
+                                          for name in CONFIG_FILES if (self.root / name).is_file())
+        self._reads = {}
+        for path, by_name in reads.items():
+            for name, lines in by_name.items():
+                self._reads.setdefault(name, []).append((path, lines))
 
     def _modules_imported(self, mutant: Mutant) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The modules the statement loads that are not the project's own, and (for `from a import b`) the
@@ -137,7 +180,8 @@ class LivePlanner:
         """The live patch for a mutant, or None when it must be imported fresh."""
         site = mutant.site
         modules = tuple(self.graph.module_of.get(mutant.path, ()))
-        if mutant.operator not in LIVE_OPERATORS or import_time or site.star or site.future or not modules:
+        if self.off or mutant.operator not in LIVE_OPERATORS or import_time or site.star or site.future \
+                or not modules:
             return None
         if site.in_function:  # the function's mutated code is the whole mutant, unless it ran at import time
             ran_at_import = any(IMPORT_TIME in self.coverage.contexts(mutant.path, line)

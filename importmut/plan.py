@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import posixpath
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from importmut.coverage_map import IMPORT_TIME, CoverageMap
 from importmut.import_graph import ImportGraph
@@ -53,15 +53,17 @@ def _conftest_dir(relpath: str) -> str | None:
 
 class Planner:
     def __init__(self, coverage: CoverageMap, graph: ImportGraph, test_files: dict[str, str],
-                 durations: dict[str, float], spawners: tuple[str, ...] = ()) -> None:
+                 durations: dict[str, float], spawners: tuple[str, ...] = (), root: Path | None = None,
+                 early_modules: tuple[str, ...] = ()) -> None:
         """test_files maps each baseline test id to its file (relative to the project root); spawners are the
-        tests that started a process, which may run any of the project's code out of coverage's sight."""
+        tests that started a process, which may run any of the project's code out of coverage's sight; root
+        and early_modules are for live patches (live.py)."""
         self.spawners = set(spawners)
         self.coverage = coverage
         self.graph = graph
         self.test_files = test_files
         self.durations = durations
-        self.live = LivePlanner(coverage, graph)
+        self.live = LivePlanner(coverage, graph, root, early_modules)
         self.tests_by_file: dict[str, list[str]] = {}
         for nodeid, path in test_files.items():
             self.tests_by_file.setdefault(path, []).append(nodeid)

@@ -26,6 +26,8 @@ _collection_errors = []
 _coverage = None
 _current = [None]  # the test now running
 _spawners = set()  # tests that started a process: it may run the project's code where coverage cannot see
+# project modules imported before this plugin (a `-p` plugin in addopts): coverage did not see them imported
+_early = sorted(name for name in sys.modules if name.split(".")[0] in PACKAGES) if COVERAGE_FILE else []
 
 
 def _watch_subprocesses():
@@ -135,6 +137,7 @@ def write_results(path, session, exitstatus):
         "exitstatus": int(exitstatus),
         "rootdir": str(session.config.rootpath),
         "spawners": sorted(_spawners),
+        "early": _early,
         "finished": time.time(),
     }
     with open(path, "w", encoding="utf-8") as handle:

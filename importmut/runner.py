@@ -45,6 +45,7 @@ class TestRun:
     exit_code: int | None = None
     rootdir: str = ""  # pytest's rootdir: test ids are relative to it
     spawners: tuple[str, ...] = ()  # baseline only: tests that started a process
+    early_modules: tuple[str, ...] = ()  # baseline only: project modules imported before coverage started
     timed_out: bool = False
     duration: float = 0.0
     output: str = ""
@@ -371,6 +372,7 @@ def _read_results(path: Path, exit_code: int, timed_out: bool, duration: float, 
         exit_code=exit_code,
         rootdir=data.get("rootdir", ""),
         spawners=tuple(data.get("spawners", ())),
+        early_modules=tuple(data.get("early", ())),
         timed_out=timed_out,
         duration=duration,
         output=output,
