@@ -144,11 +144,7 @@ class _Server:
     def _child(self, job):
         code = 70
         try:
-            os.setsid()
-            log = os.open(job["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            os.dup2(log, 1)
-            os.dup2(log, 2)
-            os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+            worker.begin_child(job["log"])
             module, function = self.job_patch
             for name in job["delete"]:
                 delattr(module, name)
@@ -171,12 +167,7 @@ class _Server:
 
             traceback.print_exc()
         finally:
-            for stream in (sys.stdout, sys.stderr):
-                try:
-                    stream.flush()
-                except Exception:  # noqa: BLE001
-                    pass
-            os._exit(code)
+            worker.end_child(code)
 
 
 def main():

@@ -89,14 +89,29 @@ def _project_modules(packages):
     return sorted(name for name in sys.modules if name.split(".")[0] in packages)
 
 
+def begin_child(log_path):
+    """In a forked child: a session of its own (a timeout kills its whole group), output to its log."""
+    os.setsid()
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+
+
+def end_child(code):
+    """Flush what the child printed and end it: it must never return into the worker's loop."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001
+            pass
+    os._exit(code)
+
+
 def _child(job):
     code = 70
     try:
-        os.setsid()
-        log = os.open(job["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        begin_child(job["log"])
         os.environ.update(job["env"])
         os.environ["IMPORTMUT_FORKED"] = "1"  # the plugin may end the child as soon as results are written
         os.chdir(job["cwd"])
@@ -111,12 +126,7 @@ def _child(job):
 
         traceback.print_exc()
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # noqa: BLE001
-                pass
-        os._exit(code)
+        end_child(code)
 
 
 def take_stdout():

@@ -9,6 +9,15 @@ import pytest
 from tests.conftest import run_cli, statuses
 from tests.faults.projects import write
 
+
+API = 'from os.path import join\n\n\ndef path(*parts):\n    return "/".join(parts)\n'
+
+
+def pyproject(pytest_setting: str = "", tests: str = '["tests"]') -> str:
+    text = f'[tool.importmut]\npaths = ["pkg"]\ntests = {tests}\n'
+    return text + (f"\n[tool.pytest.ini_options]\n{pytest_setting}\n" if pytest_setting else "")
+
+
 CASES = {
     # a doctest runs in a copy of the module's globals, taken while it was collected
     "doctest": (
@@ -26,14 +35,7 @@ CASES = {
                 '    """\n'
                 '    return repr(value)\n'
             ),
-            'pyproject.toml': (
-                '[tool.importmut]\n'
-                'paths = ["pkg"]\n'
-                'tests = ["tests", "pkg"]\n'
-                '\n'
-                '[tool.pytest.ini_options]\n'
-                'addopts = "--doctest-modules"\n'
-            ),
+            'pyproject.toml': pyproject('addopts = "--doctest-modules"', tests='["tests", "pkg"]'),
             'tests/test_codec.py': (
                 'from pkg.codec import encode\n'
                 '\n'
@@ -48,8 +50,8 @@ CASES = {
     "dirsnap": (
         {
             'pkg/__init__.py': '',
-            'pkg/api.py': 'from os.path import join\n\n\ndef path(*parts):\n    return "/".join(parts)\n',
-            'pyproject.toml': '[tool.importmut]\npaths = ["pkg"]\ntests = ["tests"]\n',
+            'pkg/api.py': API,
+            'pyproject.toml': pyproject(),
             'tests/test_api.py': (
                 'import pkg.api as api\n'
                 '\n'
@@ -67,7 +69,7 @@ CASES = {
         {
             'pkg/__init__.py': 'from .core import run\nfrom . import core\n',
             'pkg/core.py': 'def run():\n    return 1\n',
-            'pyproject.toml': '[tool.importmut]\npaths = ["pkg"]\ntests = ["tests"]\n',
+            'pyproject.toml': pyproject(),
             'tests/test_core.py': (
                 'import pkg\n'
                 '\n'
@@ -89,7 +91,7 @@ CASES = {
                 'SETTINGS = {"ratio": "math.pi / 2"}\n'
                 'RATIO = eval(SETTINGS["ratio"])\n'
             ),
-            'pyproject.toml': '[tool.importmut]\npaths = ["pkg"]\ntests = ["tests"]\n',
+            'pyproject.toml': pyproject(),
             'tests/test_conf.py': (
                 'from pkg.conf import RATIO\n'
                 '\n'
@@ -136,7 +138,7 @@ CASES = {
                 '    _jobs.put(x)\n'
                 '    return _done.get(timeout=2)\n'
             ),
-            'pyproject.toml': '[tool.importmut]\npaths = ["pkg"]\ntests = ["tests"]\n',
+            'pyproject.toml': pyproject(),
             'tests/test_fmt.py': (
                 'from pkg.fmt import show\n'
                 '\n'
@@ -164,7 +166,7 @@ CASES = {
                 '\n'
                 'PENDING = load()\n'
             ),
-            'pyproject.toml': '[tool.importmut]\npaths = ["pkg"]\ntests = ["tests"]\n',
+            'pyproject.toml': pyproject(),
             'tests/test_startup.py': (
                 'import asyncio\n'
                 '\n'
@@ -197,7 +199,7 @@ CASES = {
                 '    except NameError:\n'
                 '        return False\n'
             ),
-            'pyproject.toml': '[tool.importmut]\npaths = ["pkg"]\ntests = ["tests"]\n',
+            'pyproject.toml': pyproject(),
             'tests/conftest.py': (
                 'from pkg import audit\n'
                 '\n'
@@ -214,8 +216,8 @@ CASES = {
     "helper": (
         {
             'pkg/__init__.py': '',
-            'pkg/api.py': 'from os.path import join\n\n\ndef path(*parts):\n    return "/".join(parts)\n',
-            'pyproject.toml': '[tool.importmut]\npaths = ["pkg"]\ntests = ["tests"]\n',
+            'pkg/api.py': API,
+            'pyproject.toml': pyproject(),
             'tests/test_api.py': (
                 'import pkg.api\n'
                 'from testutils import both\n'
@@ -238,7 +240,7 @@ CASES = {
     "plugin": (
         {
             'pkg/__init__.py': '',
-            'pkg/api.py': 'from os.path import join\n\n\ndef path(*parts):\n    return "/".join(parts)\n',
+            'pkg/api.py': API,
             'pkg/plugin.py': (
                 'import pytest\n'
                 '\n'
@@ -251,14 +253,7 @@ CASES = {
                 'def joiner():\n'
                 '    return JOIN\n'
             ),
-            'pyproject.toml': (
-                '[tool.importmut]\n'
-                'paths = ["pkg"]\n'
-                'tests = ["tests"]\n'
-                '\n'
-                '[tool.pytest.ini_options]\n'
-                'addopts = "-p pkg.plugin"\n'
-            ),
+            'pyproject.toml': pyproject('addopts = "-p pkg.plugin"'),
             'tests/test_api.py': (
                 'from pkg import api\n'
                 '\n'
@@ -285,14 +280,7 @@ CASES = {
                 'class ApiWarning(UserWarning):\n'
                 '    pass\n'
             ),
-            'pyproject.toml': (
-                '[tool.importmut]\n'
-                'paths = ["pkg"]\n'
-                'tests = ["tests"]\n'
-                '\n'
-                '[tool.pytest.ini_options]\n'
-                'filterwarnings = ["error::pkg.ApiWarning"]\n'
-            ),
+            'pyproject.toml': pyproject('filterwarnings = ["error::pkg.ApiWarning"]'),
             'tests/test_errors.py': (
                 'import pkg\n'
                 '\n'
