@@ -158,31 +158,33 @@ class Lab:
 
     def baseline(self, sandbox: Sandbox) -> tuple[TestRun, CoverageMap, tuple[str, ...]]:
         data_file = Path(tempfile.mkdtemp(prefix="importmut-coverage-")) / "coverage"
-        # every file of the project is measured, tests too: a live patch needs to know which lines ran while
-        # the tests were collected, wherever they are (live.py)
-        sources = [sandbox.root]
-        log = self.log_dir / "baseline.log" if self.log_dir else None
-        run = self.runner.run(sandbox.root, coverage_file=data_file, coverage_source=sources, log_file=log)
-        if run.outside_modules:
-            name, where = run.outside_modules[0]
-            raise SandboxEscape(
-                f"the tests import {name} from {where}, not from importmut's sandbox copy "
-                f"(a `pythonpath` setting or a path in conftest.py points at the original tree); "
-                f"make the path relative so verdicts are not false")
-        failing = [nodeid or "<collection>" for nodeid, _ in run.collection_errors] + run.failed
-        if not run.reported:
-            tail = run.output.strip().splitlines()
-            raise BaselineFailed(f"the baseline test run did not complete (pytest exited {run.exit_code}): "
-                                 + (tail[-1] if tail else "no output"), failing)
-        if run.collection_errors:
-            raise BaselineFailed("the baseline has collection errors", failing)
-        if not run.tests:
-            raise BaselineFailed("the baseline ran no tests", failing)
-        if failing and not self.config.deselect_failing:
-            raise BaselineFailed(f"{len(failing)} test(s) fail on the unmutated code", failing)
-        coverage = CoverageMap.read(data_file, sandbox.root)
-        shutil.rmtree(data_file.parent, ignore_errors=True)
-        return run, coverage, tuple(failing)
+        try:  # the coverage data goes, whether the baseline passes or not
+            # every file of the project is measured, tests too: a live patch needs to know which lines ran while
+            # the tests were collected, wherever they are (live.py)
+            sources = [sandbox.root]
+            log = self.log_dir / "baseline.log" if self.log_dir else None
+            run = self.runner.run(sandbox.root, coverage_file=data_file, coverage_source=sources, log_file=log)
+            if run.outside_modules:
+                name, where = run.outside_modules[0]
+                raise SandboxEscape(
+                    f"the tests import {name} from {where}, not from importmut's sandbox copy "
+                    f"(a `pythonpath` setting or a path in conftest.py points at the original tree); "
+                    f"make the path relative so verdicts are not false")
+            failing = [nodeid or "<collection>" for nodeid, _ in run.collection_errors] + run.failed
+            if not run.reported:
+                tail = run.output.strip().splitlines()
+                raise BaselineFailed(f"the baseline test run did not complete (pytest exited {run.exit_code}): "
+                                     + (tail[-1] if tail else "no output"), failing)
+            if run.collection_errors:
+                raise BaselineFailed("the baseline has collection errors", failing)
+            if not run.tests:
+                raise BaselineFailed("the baseline ran no tests", failing)
+            if failing and not self.config.deselect_failing:
+                raise BaselineFailed(f"{len(failing)} test(s) fail on the unmutated code", failing)
+            coverage = CoverageMap.read(data_file, sandbox.root)
+            return run, coverage, tuple(failing)
+        finally:
+            shutil.rmtree(data_file.parent, ignore_errors=True)
 
     def _planner(self, root: Path, baseline: TestRun, coverage: CoverageMap,
                  deselected: tuple[str, ...]) -> Planner:

@@ -72,12 +72,15 @@ def _add_failing_test(root: Path) -> None:
 def test_failing_baseline_exits_3_listing_the_tests_and_runs_no_mutant(project):
     root = project("plugin_app")
     _add_failing_test(root)
-    result = run_cli("run", str(root), cwd=root)
+    temp = root.parent / "temp"
+    temp.mkdir()
+    result = run_cli("run", str(root), cwd=root, env={"TMPDIR": str(temp)})
     assert result.returncode == 3
     assert "tests/test_known_bug.py::test_known_bug" in result.stderr
     assert "Traceback" not in result.stderr
     assert "mutants," not in result.stderr  # no progress line: no mutant ran
     assert not (root / "reports").exists()
+    assert list(temp.iterdir()) == []  # no sandbox, no coverage data left behind
 
 
 def test_deselect_failing_excludes_known_failures_and_lists_them(project):
