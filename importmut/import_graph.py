@@ -179,6 +179,19 @@ def read_attribute_reads(tree: ast.Module | None) -> dict[str, set[int]]:
     return found
 
 
+def from_import_pairs(statements: list[ImportStatement], packages: list[str]) -> set[tuple[str, str]]:
+    """(module, name) for every `from module import name` of a file; (module, "*") for a star import, which
+    re-exports whatever the module binds."""
+    pairs: set[tuple[str, str]] = set()
+    for statement in statements:
+        if statement.is_from:
+            for base in _from_bases(statement, packages):
+                pairs.update((base, target) for target in statement.targets)
+                if statement.star:
+                    pairs.add((base, "*"))
+    return pairs
+
+
 def _dotted_chain(node: ast.expr) -> str:
     """`a.b.c` for a chain of attributes on a name; "" for anything else."""
     parts = []
@@ -335,7 +348,6 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
     for relpath, sites in parsed_sites.items():
         packages = _package_of(relpath, graph.module_of[relpath])
         edges: set[str] = set()
-        pairs: set[tuple[str, str]] = set()
         for site in sites:
             targets = site_targets(site, packages)
             for target in targets:
@@ -343,14 +355,9 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
             if not site.module.startswith(".") and not site.future:
                 graph.external.update(t for t in targets if "." not in t and t not in by_name
                                       and not (root / t).exists() and not (root / f"{t}.py").exists())
-            if site.is_from:
-                for base in _from_bases(site, packages):
-                    pairs.update((base, target) for target in site.targets)
-                    if site.star:
-                        pairs.add((base, "*"))  # re-exports whatever the module binds
         edges.discard(relpath)
         graph.edges[relpath] = edges
-        graph.from_imports[relpath] = pairs
+        graph.from_imports[relpath] = from_import_pairs(sites, packages)
         reached = {pair for pair in attributes[relpath] if pair[0] in by_name}  # the project's modules only
         if reached:
             graph.module_attributes[relpath] = reached

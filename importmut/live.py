@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from importmut.coverage_map import IMPORT_TIME, CoverageMap
-from importmut.import_graph import ImportGraph, read_attribute_reads
+from importmut.import_graph import ImportGraph, from_import_pairs, read_attribute_reads, read_imports
 from importmut.mutants import Mutant
 from importmut.sites import MODULE_SCOPE
 
@@ -155,9 +155,7 @@ class LivePlanner:
                 except (OSError, SyntaxError, ValueError):
                     tree = None
                 reads[path] = read_attribute_reads(tree)
-                self._from_imports[path] = {(node.module, alias.name) for node in ast.walk(tree or ast.Module([], []))
-                                            if isinstance(node, ast.ImportFrom) and node.module and not node.level
-                                            for alias in node.names}
+                self._from_imports[path] = from_import_pairs(read_imports(tree), [])  # absolute imports only
             self._config_text = "\n".join((self.root / name).read_text(encoding="utf-8", errors="replace")
                                           for name in CONFIG_FILES if (self.root / name).is_file())
         self._reads = {}
