@@ -220,6 +220,13 @@ class PytestRunner:
             env.pop(key, None)
         return env
 
+    def _new_worker(self, module: str, sandbox_root: Path, *arguments: str) -> WarmWorker:
+        """Start one of the copied worker scripts for a sandbox, with the modules to preload; its log is kept
+        next to it."""
+        command = [self.python, str(self.plugin_dir / f"{module}.py"), json.dumps(self.preload), *arguments]
+        log = self.plugin_dir / f"{module}-{sandbox_root.parent.name}.log"
+        return WarmWorker(command, sandbox_root, self._environment(sandbox_root), log)
+
     def _worker(self, sandbox_root: Path) -> WarmWorker | None:
         """The sandbox's warm worker, started on first use; None once workers turned out unusable."""
         with self._lock:
@@ -228,10 +235,7 @@ class PytestRunner:
             worker = self._workers.get(sandbox_root)
             if worker is not None and worker.process.poll() is None:
                 return worker
-            command = [self.python, str(self.plugin_dir / f"{WORKER_MODULE}.py"), json.dumps(self.preload)]
-            log = self.plugin_dir / f"worker-{len(self._workers)}-{os.getpid()}.log"
-            worker = WarmWorker(command, sandbox_root, self._environment(sandbox_root), log)
-            self._workers[sandbox_root] = worker
+            worker = self._workers[sandbox_root] = self._new_worker(WORKER_MODULE, sandbox_root)
         problem = worker.ready(WORKER_START_TIMEOUT)  # each sandbox serves one run at a time: no one else waits
         if problem is None:
             return worker
@@ -256,11 +260,8 @@ class PytestRunner:
             if sandbox_root in self._live:
                 worker = self._live[sandbox_root]
                 return worker is not None and worker.process.poll() is None
-            command = [self.python, str(self.plugin_dir / f"{LIVE_WORKER_MODULE}.py"), json.dumps(self.preload),
-                       json.dumps(self._args(extra_args, None))]
-            log = self.plugin_dir / f"live-{len(self._live)}-{os.getpid()}.log"
-            worker = WarmWorker(command, sandbox_root, self._environment(sandbox_root), log)
-            self._live[sandbox_root] = worker
+            worker = self._live[sandbox_root] = self._new_worker(LIVE_WORKER_MODULE, sandbox_root,
+                                                                 json.dumps(self._args(extra_args, None)))
         problem = worker.ready(WORKER_START_TIMEOUT)
         if problem is None:
             return True
