@@ -269,14 +269,11 @@ class Lab:
                              "mutation": time.monotonic() - baseline_done}
             return result
         finally:
-            if getattr(self, "result", None) is not None and not self.result.phases:
-                self.result.phases = {"setup": 0.0, "initialRun": 0.0, "mutation": time.monotonic() - started}
             if self.result is not None:
+                if not self.result.phases:
+                    self.result.phases = {"setup": 0.0, "initialRun": 0.0, "mutation": time.monotonic() - started}
                 self.result.live_runs = self.runner.live_runs
-            self.runner.close()
-            for sandbox in sandboxes:
-                sandbox.remove()
-            self._preparing.shutdown(wait=False)
+            self._close()
 
     def start(self) -> None:
         """Begin the baseline (and the import graph) in a thread of its own: the tests run in another process
@@ -293,9 +290,14 @@ class Lab:
                 self._preparation.result()
             except BaseException:  # noqa: BLE001 - it was stopped on purpose
                 pass
+        self._close()
+
+    def _close(self) -> None:
+        """Stop the workers and remove the sandboxes."""
         self.runner.close()
         for sandbox in self._sandboxes:
             sandbox.remove()
+        self._preparing.shutdown(wait=False)
 
     def _prepare(self) -> tuple[dict[str, str], TestRun, CoverageMap, tuple[str, ...], float, float]:
         hashes = file_hashes(self.config.root, project_files(self.config))

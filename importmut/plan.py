@@ -18,8 +18,8 @@ only if they all pass, so a kill does not wait for pytest to import every other 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import posixpath
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from importmut.coverage_map import IMPORT_TIME, CoverageMap
