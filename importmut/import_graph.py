@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -303,8 +304,10 @@ class ImportGraph:
         return {importer for path in relpaths for importer in self._importers_of.get(path, ())}
 
 
-def build(root: Path, source_paths: list[str], test_paths: list[str], import_roots: list[str]) -> ImportGraph:
-    """Parse the project's and the tests' files and link their imports to files."""
+def build(root: Path, source_paths: list[str], test_paths: list[str], import_roots: list[str],
+          ran: Iterable[str] = ()) -> ImportGraph:
+    """Parse the project's and the tests' files, and the files the baseline ran elsewhere in the project (a
+    helper module at the root), and link their imports to files."""
     files: list[str] = []
     for item in [*source_paths, *test_paths]:
         target = root / item
@@ -317,6 +320,9 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
         relative = conftest.relative_to(root)
         if not is_skipped_dir(root, relative):
             files.append(relative.as_posix())
+    for relpath in sorted(ran):
+        if relpath.endswith(".py") and (root / relpath).is_file() and not is_skipped_dir(root, Path(relpath)):
+            files.append(relpath)
 
     graph = ImportGraph()
     by_name: dict[str, set[str]] = defaultdict(set)

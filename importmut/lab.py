@@ -200,7 +200,8 @@ class Lab:
         # whole top-level test folders, so helpers in folders without tests are read too
         test_dirs = sorted({Path(p).parts[0] if len(Path(p).parts) > 1 else "." for p in test_files.values()}
                            | set(self.config.tests))
-        graph = import_graph.build(self.config.root, list(self.config.paths), test_dirs, import_roots(self.config))
+        graph = import_graph.build(self.config.root, list(self.config.paths), test_dirs, import_roots(self.config),
+                                   ran=coverage.lines)
         self.runner.preload = sorted(graph.external)
         durations = {nodeid: result.duration for nodeid, result in baseline.tests.items()}
         self.rootdir_relative = rootdir.relative_to(root) if rootdir.is_relative_to(root) else Path(".")

@@ -16,8 +16,8 @@ the name while the module is imported, no project module that stops being import
 - the statement is directly in the module body, and each name it takes away is bound once at module level
   in the file and by no `global` statement; the file has no star import, `globals()`, `vars()`, `locals()`,
   `sys.modules[...]`, `exec(`, `eval(` or `f_globals`, which could bind or read it otherwise;
-- no other file imports the name from the module or star-imports the module (a file the baseline ran
-  outside the import graph, such as a helper at the root, included), pytest's configuration files do not
+- no other file imports the name from the module or star-imports the module (the import graph holds every
+  file the baseline ran, such as a helper at the root), pytest's configuration files do not
   name it (`filterwarnings = error::pkg.mod.Name` is resolved once), and no line that reads an attribute of
   that name (`x.name`, `getattr(x, "name")`) or every name (`dir(x)`, `vars(x)`, `x.__dict__`) ran while
   the baseline collected the tests: such a line could have read the module's global before the mutant took
@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from importmut.coverage_map import IMPORT_TIME, CoverageMap
-from importmut.import_graph import ImportGraph, from_import_pairs, read_attribute_reads, read_imports
+from importmut.import_graph import ImportGraph
 from importmut.mutants import Mutant
 from importmut.sites import MODULE_SCOPE
 
@@ -99,16 +99,15 @@ class LivePlanner:
 
     def __init__(self, coverage: CoverageMap, graph: ImportGraph, root: Path | None = None,
                  early_modules: tuple[str, ...] = ()) -> None:
-        """`root` is the project's (for files the tests ran that the import graph does not hold, and pytest's
-        configuration); `early_modules` are project modules imported before the baseline's coverage started,
-        whose import-time reads it could not see: then no mutant is tested live."""
+        """`root` is the project's (for pytest's configuration files); `early_modules` are project modules
+        imported before the baseline's coverage started, whose import-time reads it could not see: then no
+        mutant is tested live."""
         self.coverage = coverage
         self.graph = graph
         self.root = root
         self.off = bool(early_modules)
         self._bindings: dict[str, Counter[str] | None] = {}
         self._reads: dict[str, list[tuple[str, set[int]]]] | None = None  # name -> (file, lines reading it)
-        self._from_imports: dict[str, set[tuple[str, str]]] = dict(graph.from_imports)
         self._config_text = ""
 
     def _bound(self, mutant: Mutant) -> Counter[str] | None:
@@ -134,7 +133,7 @@ class LivePlanner:
         assert self._reads is not None
         modules = self.graph.module_of.get(mutant.path, [])
         taken = {(module, name) for module in modules for name in [*names, "*"]}
-        if any(pairs & taken for path, pairs in self._from_imports.items() if path != mutant.path):
+        if any(pairs & taken for path, pairs in self.graph.from_imports.items() if path != mutant.path):
             return True
         if any(f"{module}.{name}" in self._config_text for module in modules for name in names):
             return True
@@ -143,23 +142,13 @@ class LivePlanner:
                    for line in lines if path != mutant.path)
 
     def _read_all(self) -> None:
-        """Index the attribute reads of every file by name, with the files the baseline ran that the import
-        graph does not hold (a helper module at the root), and read pytest's configuration files."""
-        reads = dict(self.graph.attribute_reads)
+        """Index the attribute reads of every file of the graph (which holds every file the baseline ran) by
+        name, and read pytest's configuration files."""
         if self.root is not None:
-            for path in self.coverage.lines:
-                if path in reads or not path.endswith(".py"):
-                    continue
-                try:
-                    tree = ast.parse((self.root / path).read_bytes())
-                except (OSError, SyntaxError, ValueError):
-                    tree = None
-                reads[path] = read_attribute_reads(tree)
-                self._from_imports[path] = from_import_pairs(read_imports(tree), [])  # absolute imports only
             self._config_text = "\n".join((self.root / name).read_text(encoding="utf-8", errors="replace")
                                           for name in CONFIG_FILES if (self.root / name).is_file())
         self._reads = {}
-        for path, by_name in reads.items():
+        for path, by_name in self.graph.attribute_reads.items():
             for name, lines in by_name.items():
                 self._reads.setdefault(name, []).append((path, lines))
 

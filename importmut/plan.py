@@ -56,14 +56,16 @@ class Planner:
                  durations: dict[str, float], spawners: tuple[str, ...] = (), root: Path | None = None,
                  early_modules: tuple[str, ...] = ()) -> None:
         """test_files maps each baseline test id to its file (relative to the project root); spawners are the
-        tests that started a process, which may run any of the project's code out of coverage's sight; root
-        and early_modules are for live patches (live.py)."""
+        tests that started a process, which may run any of the project's code out of coverage's sight;
+        early_modules are the project modules pytest imported before any test file (a `-p` plugin), in every
+        run; root is for live patches (live.py)."""
         self.spawners = set(spawners)
         self.coverage = coverage
         self.graph = graph
         self.test_files = test_files
         self.durations = durations
         self.live = LivePlanner(coverage, graph, root, early_modules)
+        self.early_files = {path for name in early_modules for path in graph.by_name.get(name, ())}
         self.tests_by_file: dict[str, list[str]] = {}
         for nodeid, path in test_files.items():
             self.tests_by_file.setdefault(path, []).append(nodeid)
@@ -90,7 +92,10 @@ class Planner:
         return files
 
     def tests_importing(self, relpaths: set[str]) -> set[str]:
-        """Tests whose file, or a conftest.py above it, imports any of `relpaths`."""
+        """Tests whose file, or a conftest.py above it, imports any of `relpaths`; every test when pytest
+        imports one of them before any test file."""
+        if relpaths & self.early_files:
+            return set(self.test_files)
         importers = self.graph.importers(relpaths) | relpaths
         selected: set[str] = set()
         for importer in importers:

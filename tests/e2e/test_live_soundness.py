@@ -264,8 +264,8 @@ CASES = {
         },
         {
             'pkg/api.py::delete::<module>::join': 'RuntimeError',
-            'pkg/plugin.py::delete::<module>::pytest': 'NoCoverage',
-            'pkg/plugin.py::delete::<module>::api': 'NoCoverage',
+            'pkg/plugin.py::delete::<module>::pytest': 'RuntimeError',
+            'pkg/plugin.py::delete::<module>::api': 'RuntimeError',
         },
     ),
     # pytest's configuration names the module's attribute

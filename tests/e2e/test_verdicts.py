@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import jsonschema
+import pytest
 
 from tests.conftest import run_cli, statuses
 from tests.faults.projects import PYPROJECT, write
@@ -173,3 +174,40 @@ def test_an_import_of_a_module_imported_above_it_runs_no_test_for_side_effects(t
     assert by_id["reg/api.py::delete::<module>::lookup"]["importmut"]["testsRun"] == []
     assert by_id["reg/api.py::delete::<module>::lookup"]["statusReason"] == (
         "no test executes any line that uses the name (line 10)")
+
+
+OUT_OF_SIGHT = {
+    # the only test reaches pkg.api through a helper at the project root, outside paths and tests
+    "root_helper": {
+        "pyproject.toml": '[tool.importmut]\npaths = ["pkg"]\ntests = ["tests"]\n',
+        "pkg/__init__.py": "",
+        "pkg/api.py": "import os\n\nSEP = os.sep\n\n\ndef path(*parts):\n    return SEP.join(parts)\n",
+        "testutils.py": "from pkg.api import path\n\n\ndef both(*parts):\n    return path(*parts)\n",
+        "tests/test_api.py": 'from testutils import both\n\n\ndef test_both():\n    assert both("a", "b")\n',
+    },
+    # a plugin named in addopts is imported by pytest itself, before any test file, in every run
+    "plugin": {
+        "pyproject.toml": ('[tool.importmut]\npaths = ["pkg"]\ntests = ["tests"]\n\n'
+                           '[tool.pytest.ini_options]\naddopts = "-p pkg.plugin"\n'),
+        "pkg/__init__.py": "",
+        "pkg/api.py": "import os\n\n\ndef path(*parts):\n    return os.sep.join(parts)\n",
+        "pkg/plugin.py": ("import pytest\n\nfrom pkg import api\n\nJOIN = api.path\n\n\n"
+                          "@pytest.fixture\ndef joiner():\n    return JOIN\n"),
+        "tests/test_api.py": 'def test_join(joiner):\n    assert joiner("a", "b")\n',
+    },
+}
+
+
+@pytest.mark.parametrize("case", sorted(OUT_OF_SIGHT))
+def test_modules_imported_where_no_test_file_shows_it_get_the_whole_suites_verdicts(case, tmp_path):
+    """Selection finds the tests that import a module through a file outside the configured folders, or
+    through pytest itself; every status equals that of running the whole suite for each mutant."""
+    root = write(tmp_path / case, OUT_OF_SIGHT[case])
+    found = {}
+    for args in (["--all-tests"], []):
+        out = tmp_path / f"report{len(args)}"
+        result = run_cli("run", str(root), "-q", "--no-cache", "--report-dir", str(out), *args, cwd=root)
+        assert result.returncode == 0, result.stderr
+        found[bool(args)] = statuses(out)
+    assert found[False] == found[True]
+    assert "NoCoverage" not in found[False].values()

@@ -94,6 +94,29 @@ def test_every_file_of_the_sources_and_tests_is_in_the_graph(edges):
     assert set(edges.module_of) == set(EDGES_PROJECT)
 
 
+def test_files_the_baseline_ran_outside_the_sources_and_tests_join_the_graph(tmp_path):
+    root = write(tmp_path, {
+        "src/pkg/__init__.py": "",
+        "src/pkg/api.py": "",
+        "testutils.py": "from pkg.api import path\n",  # a helper at the root
+        "tools/gen.py": "import pkg.api\n",
+        ".hidden/ran.py": "import pkg.api\n",
+        "data.txt": "",
+        "tests/test_api.py": "from testutils import both\n",
+    })
+    ran = ["testutils.py", "tools/gen.py", ".hidden/ran.py", "data.txt", "gone.py", "src/pkg/api.py"]
+    graph = import_graph.build(root, ["src/pkg"], ["tests"], ["src"], ran=ran)
+    assert set(graph.edges) == {"src/pkg/__init__.py", "src/pkg/api.py", "testutils.py", "tools/gen.py",
+                                "tests/test_api.py"}
+    assert graph.edges["testutils.py"] == {"src/pkg/__init__.py", "src/pkg/api.py"}
+    assert graph.module_of["tools/gen.py"] == ["tools.gen", "gen"]
+    assert graph.from_imports["testutils.py"] == {("pkg.api", "path")}
+    # a test importing the helper now reaches the module the helper imports
+    assert "tests/test_api.py" in graph.importers({"src/pkg/api.py"})
+    without = import_graph.build(root, ["src/pkg"], ["tests"], ["src"])
+    assert "tests/test_api.py" not in without.importers({"src/pkg/api.py"})
+
+
 def test_import_of_a_dotted_module_reaches_it_and_every_parent_package(edges):
     assert edges.edges["tests/test_dotted.py"] == {"src/pkg/__init__.py", "src/pkg/a/__init__.py", "src/pkg/a/b.py"}
 

@@ -383,6 +383,18 @@ def test_a_root_conftest_importing_the_module_selects_every_test(importers):
     assert plan.import_time is True
 
 
+def test_a_module_pytest_imports_before_any_test_file_selects_every_test(importers):
+    """A plugin named with `-p` (and what it imports) is imported in every test run, before coverage starts."""
+    mutants, graph = importers
+    coverage = CoverageMap()
+    test_files = {nodeid: nodeid.split("::")[0] for nodeid in ALL_TESTS}
+    mutant = mutants["src/pkg/orphan.py::delete::<module>::json"]  # no test file imports it
+    assert planner(graph, ALL_TESTS).plan(mutant).tests == ()
+    early = Planner(coverage, graph, test_files, {}, early_modules=("pkg", "pkg.orphan"))
+    assert set(early.plan(mutant).tests) == set(ALL_TESTS)
+    assert set(early.plan(mutants["src/pkg/unused.py::delete::<module>::os"]).tests) == IMPORTING
+
+
 # --- re-exports and names in strings (one project; each plan knows only the tests it lists) ---
 
 REEXPORTED = """\
