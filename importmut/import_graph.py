@@ -114,10 +114,15 @@ def imports_dynamically(source: str) -> bool:
                                                "importlib"))
 
 
+ATTRIBUTE_FUNCTIONS = ("getattr", "hasattr", "setattr", "delattr", "attrgetter")
+COMPUTED_READS = ("dir", "vars", "getmembers", "globals")  # read every name: noted as "*"
+
+
 def read_module_attributes(tree: ast.Module | None, packages: list[str]) -> set[tuple[str, str]]:
     """(module, attribute) for every `alias.attribute` in a file where alias names a module imported
-    there (`import pkg.mod as m` ... `m.time`, `from pkg import mod` ... `mod.time`, `pkg.mod.time`):
-    code that reaches a module's imported names from outside it."""
+    there (`import pkg.mod as m` ... `m.time`, `from pkg import mod` ... `mod.time`, `pkg.mod.time`,
+    `getattr(mod, "time")`): code that reaches a module's imported names from outside it; (module, "*") for
+    `vars(mod)`, `dir(mod)` or `mod.__dict__`, which reach every name."""
     if tree is None:
         return set()
     aliases: dict[str, set[str]] = defaultdict(set)
@@ -135,18 +140,25 @@ def read_module_attributes(tree: ast.Module | None, packages: list[str]) -> set[
                     if alias.name != "*":
                         aliases[alias.asname or alias.name].add(f"{base}.{alias.name}" if base else alias.name)
     found: set[tuple[str, str]] = set()
+
+    def reach(value: ast.expr, attribute: str) -> None:
+        chain = _dotted_chain(value)
+        if chain:
+            head, _, rest = chain.partition(".")
+            for module in aliases.get(head, ()):
+                found.add((f"{module}.{rest}" if rest else module, attribute))
+
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute):
-            chain = _dotted_chain(node.value)
-            if chain:
-                head, _, rest = chain.partition(".")
-                for module in aliases.get(head, ()):
-                    found.add((f"{module}.{rest}" if rest else module, node.attr))
+            reach(node.value, "*" if node.attr == "__dict__" else node.attr)
+        elif isinstance(node, ast.Call) and node.args:
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if called in ATTRIBUTE_FUNCTIONS and len(node.args) > 1 and isinstance(node.args[1], ast.Constant) \
+                    and isinstance(node.args[1].value, str):
+                reach(node.args[0], node.args[1].value)  # getattr(mod, "time")
+            elif called in COMPUTED_READS:
+                reach(node.args[0], "*")  # vars(mod), dir(mod): every name
     return found
-
-
-ATTRIBUTE_FUNCTIONS = ("getattr", "hasattr", "setattr", "delattr", "attrgetter")
-COMPUTED_READS = ("dir", "vars", "getmembers", "globals")  # read every name: noted as "*"
 
 
 def read_attribute_reads(tree: ast.Module | None) -> dict[str, set[int]]:

@@ -185,6 +185,17 @@ OUT_OF_SIGHT = {
         "testutils.py": "from pkg.api import path\n\n\ndef both(*parts):\n    return path(*parts)\n",
         "tests/test_api.py": 'from testutils import both\n\n\ndef test_both():\n    assert both("a", "b")\n',
     },
+    # the tests reach clock's names with getattr() and vars(); clock itself uses them only where no test goes
+    "getattr": {
+        "pyproject.toml": PYPROJECT,
+        "reach/__init__.py": "",
+        "reach/clock.py": ("import time\nimport json\n\n\ndef stamp():\n    return time.time()\n\n\n"
+                           "def dump(x):\n    return json.dumps(x)\n"),
+        "tests/test_clock.py": ('from reach import clock\n\n\n'
+                                'def test_real_time():\n    assert getattr(clock, "time").time() > 0\n'),
+        "tests/test_vars.py": ('import reach.clock as c\n\n\n'
+                               'def test_all():\n    assert vars(c)["json"].dumps(1) == "1"\n'),
+    },
     # a plugin named in addopts is imported by pytest itself, before any test file, in every run
     "plugin": {
         "pyproject.toml": ('[tool.importmut]\npaths = ["pkg"]\ntests = ["tests"]\n\n'
@@ -201,7 +212,8 @@ OUT_OF_SIGHT = {
 @pytest.mark.parametrize("case", sorted(OUT_OF_SIGHT))
 def test_modules_imported_where_no_test_file_shows_it_get_the_whole_suites_verdicts(case, tmp_path):
     """Selection finds the tests that import a module through a file outside the configured folders, or
-    through pytest itself; every status equals that of running the whole suite for each mutant."""
+    through pytest itself, and those that reach its names by getattr() or vars(); every status equals that
+    of running the whole suite for each mutant."""
     root = write(tmp_path / case, OUT_OF_SIGHT[case])
     found = {}
     for args in (["--all-tests"], []):

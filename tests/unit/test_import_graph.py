@@ -331,6 +331,25 @@ def test_attributes_reached_through_a_module_alias_are_recorded_for_project_modu
     assert "tests/test_broken.py" not in graph.module_attributes  # a file that does not parse
 
 
+def test_attributes_reached_by_name_or_all_at_once_are_recorded(tmp_path):
+    root = write(tmp_path, {
+        **SRC_PACKAGE,
+        "src/pkg/clock.py": "import time\n",
+        "tests/test_getattr.py": "from pkg import clock\n\n\ndef test():\n    getattr(clock, 'time').time()\n",
+        "tests/test_hasattr.py": "import pkg.clock\n\n\ndef test():\n    assert hasattr(pkg.clock, 'time')\n",
+        "tests/test_vars.py": "import pkg.clock as c\n\n\ndef test():\n    vars(c)['time']\n",
+        "tests/test_dict.py": "from pkg import clock\n\n\ndef test():\n    clock.__dict__['time']\n",
+        "tests/test_dir.py": "import inspect\nfrom pkg import clock\n\n\ndef test():\n    inspect.getmembers(clock)\n",
+        "tests/test_computed.py": "from pkg import clock\n\n\ndef test(name='time'):\n    getattr(clock, name)\n",
+    })
+    graph = import_graph.build(root, ["src/pkg"], ["tests"], ["src"])
+    assert graph.module_attributes["tests/test_getattr.py"] == {("pkg.clock", "time")}
+    assert ("pkg.clock", "time") in graph.module_attributes["tests/test_hasattr.py"]  # with ("pkg", "clock")
+    for name in ("vars", "dict", "dir"):
+        assert graph.module_attributes[f"tests/test_{name}.py"] == {("pkg.clock", "*")}, name
+    assert "tests/test_computed.py" not in graph.module_attributes  # a computed name: nothing to follow
+
+
 # --- imported_before: what an import statement finds already imported ----------------------------
 
 
