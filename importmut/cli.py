@@ -16,7 +16,7 @@ from typing import NoReturn
 
 import click
 
-from importmut import __version__, gate, in_diff, mutmut_results, shard, stats
+from importmut import __version__, gate, in_diff, mutmut_results, scratch, shard, stats
 from importmut.cache import ResultCache
 from importmut.config import Config, ConfigError, load_config
 from importmut.lab import BaselineFailed, Lab, SandboxEscape
@@ -187,6 +187,9 @@ def run(path: str, report_dir: str | None, jobs: int | None, operators: tuple[st
                      isolation=isolation, select_tests=False if all_tests else None)
     config = config.with_overrides(pytest_args=config.pytest_args + pytest_extra)
     bar = Progress(click.get_text_stream("stderr"), quiet=quiet)
+    removed = scratch.remove_abandoned()
+    if removed and not quiet:
+        click.echo(f"importmut: removed {removed} temporary folder(s) left by a killed run", err=True)
     cache = None if no_cache else _open_cache(config)
     lab = Lab(config, None, on_outcome=lambda mutant, outcome, done, total: bar.update(outcome, done, total),
               cache=cache)

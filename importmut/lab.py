@@ -11,14 +11,13 @@ import json
 import queue
 import re
 import shutil
-import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from importmut import __version__, import_graph
+from importmut import __version__, import_graph, scratch
 from importmut.cache import ResultCache, digest, file_hashes
 from importmut.config import Config
 from importmut.coverage_map import CoverageMap
@@ -157,7 +156,7 @@ class Lab:
         self.runner.groups.kill_all()
 
     def baseline(self, sandbox: Sandbox) -> tuple[TestRun, CoverageMap, tuple[str, ...]]:
-        data_file = Path(tempfile.mkdtemp(prefix="importmut-coverage-")) / "coverage"
+        data_file = scratch.make("coverage") / "coverage"
         try:  # the coverage data goes, whether the baseline passes or not
             # every file of the project is measured, tests too: a live patch needs to know which lines ran while
             # the tests were collected, wherever they are (live.py)

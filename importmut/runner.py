@@ -12,11 +12,12 @@ import queue
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from importmut import scratch
 
 PLUGIN_MODULE = "_importmut_pytest_plugin"
 WORKER_MODULE = "_importmut_worker"
@@ -184,7 +185,7 @@ class PytestRunner:
         self.isolation = isolation if hasattr(os, "fork") else "process"
         self.preload = preload or []
         self.groups = ProcessGroups()
-        self.plugin_dir = Path(tempfile.mkdtemp(prefix="importmut-plugin-"))
+        self.plugin_dir = scratch.make("plugin")
         here = Path(__file__).parent
         shutil.copyfile(here / "pytest_plugin.py", self.plugin_dir / f"{PLUGIN_MODULE}.py")
         shutil.copyfile(here / "worker.py", self.plugin_dir / f"{WORKER_MODULE}.py")
@@ -298,7 +299,7 @@ class PytestRunner:
         """Run the tests once in `sandbox_root`: the configured ones, or `select` (test ids, in that order)
         collected from `test_args`. `live` (a live patch's job, with `select`) runs them in the sandbox's live
         worker, if started, unless it refuses."""
-        work = Path(tempfile.mkdtemp(prefix="importmut-run-"))
+        work = scratch.make("run")
         results = work / "results.json"
         output_path = log_file or work / "output.txt"
         args = self._args(extra_args, test_args)

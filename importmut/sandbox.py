@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
+from importmut import scratch
 from importmut.config import Config
 
 NOT_COPIED = {
     ".git", ".hg", ".svn", ".importmut", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache",
     ".tox", ".nox", "node_modules", ".venv", "venv", "mutants",
 }
-SANDBOX_PREFIX = "importmut-sandbox-"
 
 
 def _top_package(config: Config, item: str) -> Path:
@@ -91,7 +90,7 @@ class Sandbox:
     def __init__(self, config: Config, copy_of: "Sandbox | None" = None) -> None:
         """A copy of the project root, or of another sandbox with its compiled modules."""
         self.config = config
-        self.home = Path(tempfile.mkdtemp(prefix=SANDBOX_PREFIX))
+        self.home = scratch.make("sandbox")
         self.root = self.home / config.root.name
         keep_bytecode = copy_of is not None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -134,10 +135,10 @@ def test_run_leaves_the_users_tree_byte_identical(project):
     assert tree_digest(root) == before
 
 
-def _start_run(root: Path, *args: str) -> subprocess.Popen:
+def _start_run(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "importmut", "run", str(root), "-j", "1", *args], cwd=root,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
-                            preexec_fn=sigint_as_at_a_terminal)
+                            preexec_fn=sigint_as_at_a_terminal, env={**os.environ, **(env or {})})
 
 
 def _wait_for_first_mutant(process: subprocess.Popen) -> None:
@@ -148,10 +149,12 @@ def _wait_for_first_mutant(process: subprocess.Popen) -> None:
     raise AssertionError("the run ended before testing a mutant")
 
 
-def test_sigkill_mid_run_leaves_the_users_tree_byte_identical_and_the_next_run_resumes(project):
+def test_sigkill_mid_run_leaves_the_users_tree_byte_identical_and_the_next_run_resumes(project, tmp_path):
     root = project("plugin_app")
     before = tree_digest(root)
-    process = _start_run(root, "--report-dir", str(root.parent / "out"))
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    process = _start_run(root, "--report-dir", str(root.parent / "out"), env={"TMPDIR": str(temp)})
     deadline = time.monotonic() + 120
     while stored_verdicts(root) == 0 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
@@ -162,10 +165,15 @@ def test_sigkill_mid_run_leaves_the_users_tree_byte_identical_and_the_next_run_r
     assert 1 <= done < len(PLUGIN_APP) - 1
     time.sleep(0.5)  # let the orphaned pytest child of the killed run finish in its own sandbox
     assert tree_digest(root) == before
-    resumed = run_cli("run", str(root), "-q", "--report-dir", str(root.parent / "out"), cwd=root)
+    left = {path.name.rsplit("-", 1)[0] for path in temp.iterdir()}
+    assert {"importmut-sandbox", "importmut-plugin"} <= left  # the killed run could not remove them
+    resumed = run_cli("run", str(root), "--report-dir", str(root.parent / "out"), cwd=root,
+                      env={"TMPDIR": str(temp)})
     assert resumed.returncode == 0, resumed.stderr
     assert f"{done} verdict(s) reused" in resumed.stderr
+    assert "temporary folder(s) left by a killed run" in resumed.stderr
     assert statuses(root.parent / "out") == PLUGIN_APP
+    assert list(temp.iterdir()) == []  # the next run removed them, and its own
 
 
 def test_ctrl_c_stops_quickly_with_a_partial_report_and_exit_130(project):
