@@ -193,8 +193,8 @@ def run(path: str, report_dir: str | None, jobs: int | None, operators: tuple[st
     cache = None if no_cache else _open_cache(config)
     lab = Lab(config, None, on_outcome=lambda mutant, outcome, done, total: bar.update(outcome, done, total),
               cache=cache)
-    lab.start()  # the baseline runs in its own process while the catalogue is built here
     try:
+        lab.start()  # the baseline runs in its own process while the catalogue is built here
         catalogue = _scoped(_catalogue(config), config, since, shard_text)
     except BaseException:
         lab.abandon()

@@ -97,7 +97,11 @@ class Sandbox:
         def ignore(folder: str, names: list[str]) -> set[str]:
             return _skipped(config, Path(folder), names, keep_bytecode)
 
-        shutil.copytree(copy_of.root if copy_of else config.root, self.root, symlinks=True, ignore=ignore)
+        try:
+            shutil.copytree(copy_of.root if copy_of else config.root, self.root, symlinks=True, ignore=ignore)
+        except BaseException:  # a copy cut short (a full disk, Ctrl-C) is not left behind
+            self.remove()
+            raise
 
     def path_of(self, relpath: str) -> Path:
         target = (self.root / relpath).resolve()

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 PREFIX = "importmut-"
-OWNER_FILE = "importmut-owner"
+OWNER_FILE = ".importmut-owner"  # a dot: no project root (the sandbox copy beside it) is named so
 
 
 def make(kind: str) -> Path:
