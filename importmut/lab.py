@@ -272,8 +272,8 @@ class Lab:
         run the baseline and read the import graph in a thread of its own: the tests run in another process
         while the caller builds the mutant catalogue, which `run` then needs. The hashing and copying are done
         here, first: they are many small reads and writes, which a thread does many times slower while another
-        one holds the GIL (on 200 modules, 15 s instead of 1 s beside the catalogue). Call `abandon` if run
-        never follows."""
+        one holds the GIL (on 200 modules the baseline began 15 s into the run, not at once). Call `abandon`
+        if run never follows."""
         self._started = time.monotonic()
         # the hashes key the stored baseline and verdicts: without a cache nothing needs them
         hashes = file_hashes(self.config.root, project_files(self.config)) if self.cache is not None else {}
