@@ -2,40 +2,41 @@
 
 A run removes its sandboxes and other temporary folders when it ends, on Ctrl-C too; SIGKILL (a CI job's
 timeout) gives it no chance, and each such night would leave a copy of the project in the temporary folder.
-So every folder is made with an owner file naming the host and the process, and `importmut run` first
-removes the folders whose owner process is gone. A folder without an owner file, or whose owner runs, on
-another host, or as someone else, is left alone.
+So each folder's name says which host and process made it (`importmut-sandbox-<host>-<pid>-...`, given as
+the folder is made, so a kill cannot come between), and `importmut run` first removes the folders whose
+process is gone. A folder named otherwise, or whose process runs, on another host, or as someone else, is
+left alone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import shutil
 import socket
 import tempfile
 from pathlib import Path
 
 PREFIX = "importmut-"
-OWNER_FILE = ".importmut-owner"  # a dot: no project root (the sandbox copy beside it) is named so
+OWNED = re.compile(r"importmut-[a-z]+-([0-9a-f]{8})-([0-9]+)-")  # kind, host, pid
+
+
+def _host() -> str:
+    return hashlib.sha256(socket.gethostname().encode("utf-8")).hexdigest()[:8]
 
 
 def make(kind: str) -> Path:
     """A new temporary folder for this process (`kind`: sandbox, plugin, coverage, run)."""
-    folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{kind}-"))
-    (folder / OWNER_FILE).write_text(f"{socket.gethostname()} {os.getpid()}\n", encoding="utf-8")
-    return folder
+    return Path(tempfile.mkdtemp(prefix=f"{PREFIX}{kind}-{_host()}-{os.getpid()}-"))
 
 
 def _owner_gone(folder: Path) -> bool:
-    try:
-        host, pid = (folder / OWNER_FILE).read_text(encoding="utf-8").split()
-        number = int(pid)
-    except (OSError, ValueError):
-        return False  # not made by this module, or being made now
-    if host != socket.gethostname() or number == os.getpid():
+    owner = OWNED.match(folder.name)
+    if owner is None or owner.group(1) != _host() or int(owner.group(2)) == os.getpid():
         return False
     try:
-        os.kill(number, 0)
+        os.kill(int(owner.group(2)), 0)
     except ProcessLookupError:
         return True
     except OSError:  # someone else's process
@@ -44,7 +45,7 @@ def _owner_gone(folder: Path) -> bool:
 
 
 def remove_abandoned() -> int:
-    """Remove the scratch folders whose owner process no longer runs on this host; how many were removed."""
+    """Remove the scratch folders whose process no longer runs on this host; how many were removed."""
     removed = 0
     try:
         entries = list(Path(tempfile.gettempdir()).iterdir())

@@ -1,9 +1,9 @@
-"""Scratch folders: each names its owner process, and only those of processes gone from this host are removed."""
+"""Scratch folders: each is named after its host and process, and only those of processes gone from this host
+are removed."""
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,34 +25,35 @@ def _dead_pid() -> int:
     return process.pid
 
 
-def _folder(temp, name, owner=None):
+def _folder(temp, name):
     folder = temp / name
     (folder / "copy").mkdir(parents=True)
-    if owner is not None:
-        (folder / scratch.OWNER_FILE).write_text(owner)
     return folder
 
 
-def test_a_scratch_folder_names_this_host_and_process(temp):
+def test_a_scratch_folder_is_named_after_this_host_and_process(temp):
     folder = scratch.make("sandbox")
-    assert folder.parent == temp and folder.name.startswith("importmut-sandbox-")
-    assert (folder / scratch.OWNER_FILE).read_text().split() == [socket.gethostname(), str(os.getpid())]
+    assert folder.parent == temp and folder.is_dir()
+    assert folder.name.startswith(f"importmut-sandbox-{scratch._host()}-{os.getpid()}-")
+    assert not scratch._owner_gone(folder)
 
 
 def test_only_folders_of_processes_gone_from_this_host_are_removed(temp):
-    host = socket.gethostname()
+    host = scratch._host()
     dead = _dead_pid()
-    gone = _folder(temp, "importmut-sandbox-gone", f"{host} {dead}\n")
+    other_host = "0" * 8 if host != "0" * 8 else "1" * 8
+    gone = _folder(temp, f"importmut-sandbox-{host}-{dead}-abc")
+    also_gone = _folder(temp, f"importmut-run-{host}-{dead}-xyz")
     kept = [
         scratch.make("run"),  # this process
-        _folder(temp, "importmut-plugin-parent", f"{host} {os.getppid()}\n"),  # a running process
-        _folder(temp, "importmut-sandbox-elsewhere", f"another-{host} {dead}\n"),  # another host's process
-        _folder(temp, "importmut-sandbox-unowned"),  # no owner file: being made, or not importmut's
-        _folder(temp, "importmut-sandbox-garbled", "not a pid"),
-        _folder(temp, "other-tool-gone", f"{host} {dead}\n"),  # not importmut's
+        _folder(temp, f"importmut-plugin-{host}-{os.getppid()}-abc"),  # a running process
+        _folder(temp, f"importmut-sandbox-{other_host}-{dead}-abc"),  # another host's process
+        _folder(temp, "importmut-sandbox-abc123"),  # named otherwise (an older importmut)
+        _folder(temp, "importmut-warm-up-abc123"),
+        _folder(temp, f"other-tool-{host}-{dead}-abc"),  # not importmut's
     ]
-    (temp / "importmut-link").symlink_to(gone, target_is_directory=True)  # never followed
-    assert scratch.remove_abandoned() == 1
-    assert not gone.exists()
+    (temp / f"importmut-run-{host}-{dead}-link").symlink_to(gone, target_is_directory=True)  # never followed
+    assert scratch.remove_abandoned() == 2
+    assert not gone.exists() and not also_gone.exists()
     assert all(folder.is_dir() for folder in kept)
     assert scratch.remove_abandoned() == 0
