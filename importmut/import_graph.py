@@ -118,6 +118,17 @@ ATTRIBUTE_FUNCTIONS = ("getattr", "hasattr", "setattr", "delattr", "attrgetter")
 COMPUTED_READS = ("dir", "vars", "getmembers", "globals")  # read every name: noted as "*"
 
 
+def _attribute_word(name: str) -> str:
+    """An attribute read as the readers below note it: `__dict__` reaches every name, "*"."""
+    return "*" if name == "__dict__" else name
+
+
+def _called(call: ast.Call) -> str:
+    """The called function's own name (`getattr` for `getattr(x, "a")`, `getmembers` for
+    `inspect.getmembers(x)`); "" when the callee is neither a name nor an attribute."""
+    return call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+
+
 def read_module_attributes(tree: ast.Module | None, packages: list[str]) -> set[tuple[str, str]]:
     """(module, attribute) for every `alias.attribute` in a file where alias names a module imported
     there (`import pkg.mod as m` ... `m.time`, `from pkg import mod` ... `mod.time`, `pkg.mod.time`,
@@ -150,9 +161,9 @@ def read_module_attributes(tree: ast.Module | None, packages: list[str]) -> set[
 
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute):
-            reach(node.value, "*" if node.attr == "__dict__" else node.attr)
+            reach(node.value, _attribute_word(node.attr))
         elif isinstance(node, ast.Call) and node.args:
-            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            called = _called(node)
             if called in ATTRIBUTE_FUNCTIONS and len(node.args) > 1 and isinstance(node.args[1], ast.Constant) \
                     and isinstance(node.args[1].value, str):
                 reach(node.args[0], node.args[1].value)  # getattr(mod, "time")
@@ -164,7 +175,7 @@ def read_module_attributes(tree: ast.Module | None, packages: list[str]) -> set[
 def read_attribute_reads(tree: ast.Module | None) -> dict[str, set[int]]:
     """For each attribute name a file reads (`x.name`, `getattr(x, "name")`, `x.__dict__["name"]`), the lines
     of the reads and of the statements holding them: where code may reach another module's global. Reads of
-    every name (`dir(x)`, `vars(x)`, `inspect.getmembers(x)`) are noted as "*"."""
+    every name (`dir(x)`, `vars(x)`, `inspect.getmembers(x)`, `x.__dict__`) are noted as "*"."""
     found: dict[str, set[int]] = defaultdict(set)
     if tree is None:
         return found
@@ -176,9 +187,9 @@ def read_attribute_reads(tree: ast.Module | None) -> dict[str, set[int]]:
             statement_line = node.lineno
         words: list[str] = []
         if isinstance(node, ast.Attribute):
-            words.append(node.attr)
+            words.append(_attribute_word(node.attr))
         elif isinstance(node, ast.Call):
-            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            called = _called(node)
             if called in ATTRIBUTE_FUNCTIONS:
                 words += [arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
             elif called in COMPUTED_READS:

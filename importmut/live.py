@@ -138,7 +138,7 @@ class LivePlanner:
         if any(f"{module}.{name}" in self._config_text for module in modules for name in names):
             return True
         return any(IMPORT_TIME in self.coverage.contexts(path, line)
-                   for name in [*names, "*", "__dict__"] for path, lines in self._reads.get(name, ())
+                   for name in [*names, "*"] for path, lines in self._reads.get(name, ())
                    for line in lines if path != mutant.path)
 
     def _read_all(self) -> None:
