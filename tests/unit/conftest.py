@@ -24,3 +24,14 @@ def write_project(tmp_path):
         return tmp_path
 
     return write
+
+
+@pytest.fixture
+def temp_dir(tmp_path, monkeypatch):
+    """An empty folder that stands for the system's temporary folder (where importmut's scratch folders go)."""
+    import tempfile
+
+    folder = tmp_path / "temp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 
 import pytest
 
@@ -13,15 +12,12 @@ from importmut.sandbox import Sandbox
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
-    temp = tmp_path / "temp"
-    temp.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+def project(tmp_path, temp_dir):
     root = tmp_path / "proj"
     (root / "pkg").mkdir(parents=True)
     (root / "pkg" / "__init__.py").write_text("import os\n")
     (root / "pyproject.toml").write_text('[tool.importmut]\npaths = ["pkg"]\n')
-    return load_config(root), temp
+    return load_config(root), temp_dir
 
 
 def test_a_sandbox_is_a_copy_of_the_project_in_the_temporary_folder(project):
