@@ -8,6 +8,7 @@ import jsonschema
 import pytest
 
 from tests.conftest import run_cli, statuses
+from tests.e2e.test_live_soundness import CASES as LIVE_CASES
 from tests.faults.projects import PYPROJECT, write
 
 PLUGIN_APP = {
@@ -197,15 +198,7 @@ OUT_OF_SIGHT = {
                                'def test_all():\n    assert vars(c)["json"].dumps(1) == "1"\n'),
     },
     # a plugin named in addopts is imported by pytest itself, before any test file, in every run
-    "plugin": {
-        "pyproject.toml": ('[tool.importmut]\npaths = ["pkg"]\ntests = ["tests"]\n\n'
-                           '[tool.pytest.ini_options]\naddopts = "-p pkg.plugin"\n'),
-        "pkg/__init__.py": "",
-        "pkg/api.py": "import os\n\n\ndef path(*parts):\n    return os.sep.join(parts)\n",
-        "pkg/plugin.py": ("import pytest\n\nfrom pkg import api\n\nJOIN = api.path\n\n\n"
-                          "@pytest.fixture\ndef joiner():\n    return JOIN\n"),
-        "tests/test_api.py": 'def test_join(joiner):\n    assert joiner("a", "b")\n',
-    },
+    "plugin": LIVE_CASES["plugin"][0],
 }
 
 
