@@ -88,6 +88,18 @@ def pytest_collection_modifyitems(session, config, items):
     items[:] = kept
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """Run the tests in this process even where the project's options (`-n auto` in addopts) ask
+    pytest-xdist to spread them over processes of its own: this plugin would not see them run, and
+    importmut already runs mutants in parallel. xdist decides in its own (later) pytest_configure."""
+    option = config.option
+    if getattr(option, "dist", "no") != "no" or getattr(option, "numprocesses", None):
+        option.dist = "no"
+        option.numprocesses = 0
+        option.tx = []
+
+
 def pytest_runtest_logstart(nodeid, location):
     _current[0] = nodeid
     if _coverage is not None:
