@@ -88,6 +88,17 @@ def pytest_collection_modifyitems(session, config, items):
     items[:] = kept
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    """Keep pytest-cov (`--cov` in addopts) from measuring: in the baseline its tracer would replace the
+    coverage map's, leaving most lines unseen by any test (false NoCoverage), and in a mutant run it costs
+    time and may fail the run on `--cov-fail-under`. pytest-cov starts in this hook, after this wrapper."""
+    options = early_config.known_args_namespace
+    if getattr(options, "cov_source", None):
+        options.cov_source = None
+    yield
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
     """Run the tests in this process even where the project's options (`-n auto` in addopts) ask

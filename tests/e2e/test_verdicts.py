@@ -218,19 +218,22 @@ def test_modules_imported_where_no_test_file_shows_it_get_the_whole_suites_verdi
     assert "NoCoverage" not in found[False].values()
 
 
-@pytest.mark.parametrize("options", ["-n 2", "-n 2 --dist loadfile"])
-def test_a_project_whose_addopts_ask_for_xdist_gets_the_same_verdicts_and_live_runs(options, project):
+@pytest.mark.parametrize("options", ["-n 2", "-n 2 --dist loadfile", "--cov=app", "--cov=app --cov-fail-under=100"])
+def test_addopts_that_move_or_measure_the_tests_give_the_same_verdicts_and_live_runs(options, project):
     """`-n` in addopts would send the tests into pytest-xdist's processes, out of importmut's sight (the baseline
-    then "ran no tests"); importmut runs them in its own, as without the option."""
+    then "ran no tests"); `--cov` would have pytest-cov's tracer replace the coverage map's (most mutants then
+    NoCoverage) and fail every run on `--cov-fail-under`. importmut turns both off, and gets what it gets
+    without them."""
     root = project("plugin_app")
     live_runs = {}
-    for name in ("plain", "xdist"):
-        if name == "xdist":
+    for name in ("plain", "with addopts"):
+        if name == "with addopts":
             config = root / "pyproject.toml"
             config.write_text(config.read_text() + f'addopts = "{options}"\n')
         result = run_cli("run", str(root), "-j", "2", "--stats", "--no-cache", cwd=root)
         assert result.returncode == 0, result.stderr
         assert statuses(root / "reports") == PLUGIN_APP, name
         live_runs[name] = next(line for line in result.stdout.splitlines() if line.startswith("live runs:"))
-    assert live_runs["xdist"] == live_runs["plain"]
+    assert live_runs["with addopts"] == live_runs["plain"]
     assert not live_runs["plain"].startswith("live runs:             0 ")
+    assert not (root / ".coverage").exists()
