@@ -209,7 +209,8 @@ def run(path: str, report_dir: str | None, jobs: int | None, operators: tuple[st
         result = lab.run()
     except BaselineFailed as error:
         listed = "".join(f"\n  {nodeid}" for nodeid in error.failing[:50])
-        fail(f"{error}; no mutant was run (--deselect-failing excludes failing tests){listed}", EXIT_BASELINE)
+        hint = " (--deselect-failing excludes failing tests)" if error.failing else ""
+        fail(f"{error}; no mutant was run{hint}{listed}", EXIT_BASELINE)
     except SandboxEscape as error:
         fail(str(error))
     except KeyboardInterrupt:

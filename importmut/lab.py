@@ -66,6 +66,14 @@ def check_applies(mutant: Mutant) -> str | None:
     return None
 
 
+def telling_line(output: str) -> str:
+    """The line of pytest's output that says why it stopped: the last that names an error (a usage error is
+    followed by the inifile and rootdir lines), else the last."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if "error" in line.lower()]
+    return (errors or lines or [""])[-1]
+
+
 def decide(mutant: Mutant, run: TestRun) -> Outcome:
     """Turn one pytest run against a mutant into its outcome, from each test's own result."""
     if run.timed_out:
@@ -84,9 +92,8 @@ def decide(mutant: Mutant, run: TestRun) -> Outcome:
         if "while loading conftest" in run.output:
             return Outcome(mutant.id, Status.KILLED, killed_by=("<conftest>",),
                            reason="conftest.py failed to import", duration=run.duration)
-        tail = run.output.strip().splitlines()
         return Outcome(mutant.id, Status.RUNTIME_ERROR, duration=run.duration,
-                       reason=f"pytest exited {run.exit_code} without results: " + (tail[-1] if tail else ""))
+                       reason=f"pytest exited {run.exit_code} without results: " + telling_line(run.output))
     if run.exit_code != 0 or not run.tests:
         return Outcome(mutant.id, Status.RUNTIME_ERROR, tests_run=tuple(run.passed), duration=run.duration,
                        reason=f"pytest exited {run.exit_code} with no failing test")
@@ -171,9 +178,8 @@ class Lab:
                     f"make the path relative so verdicts are not false")
             failing = [nodeid or "<collection>" for nodeid, _ in run.collection_errors] + run.failed
             if not run.reported:
-                tail = run.output.strip().splitlines()
                 raise BaselineFailed(f"the baseline test run did not complete (pytest exited {run.exit_code}): "
-                                     + (tail[-1] if tail else "no output"), failing)
+                                     + (telling_line(run.output) or "no output"), failing)
             if run.collection_errors:
                 raise BaselineFailed("the baseline has collection errors", failing)
             if not run.tests:

@@ -88,11 +88,37 @@ def pytest_collection_modifyitems(session, config, items):
     items[:] = kept
 
 
+# Options of pytest's cache plugin, which importmut's runs leave out (`-p no:cacheprovider`, and stepwise with
+# it): in a project's addopts each would stop pytest at an unrecognised argument, and each reorders or skips
+# tests by what an earlier run saw.
+CACHE_FLAGS = {"--lf", "--last-failed", "--ff", "--failed-first", "--nf", "--new-first", "--cache-clear",
+               "--cache-show", "--sw", "--stepwise", "--sw-skip", "--stepwise-skip", "--sw-reset",
+               "--stepwise-reset"}
+CACHE_OPTIONS_WITH_VALUE = {"--lfnf", "--last-failed-no-failures"}
+
+
+def drop_cache_options(args):
+    """Remove the cache plugin's options from an argument list, in place."""
+    kept, skip_value = [], False
+    for arg in args:
+        name = str(arg).split("=", 1)[0]
+        if skip_value:
+            skip_value = False
+        elif name in CACHE_FLAGS or name in CACHE_OPTIONS_WITH_VALUE:
+            skip_value = name in CACHE_OPTIONS_WITH_VALUE and "=" not in str(arg)
+        else:
+            kept.append(arg)
+    args[:] = kept
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_load_initial_conftests(early_config, parser, args):
-    """Keep pytest-cov (`--cov` in addopts) from measuring: in the baseline its tracer would replace the
-    coverage map's, leaving most lines unseen by any test (false NoCoverage), and in a mutant run it costs
-    time and may fail the run on `--cov-fail-under`. pytest-cov starts in this hook, after this wrapper."""
+    """Before pytest reads the final arguments (this same list, addopts included, after this hook):
+    drop the cache plugin's options, and keep pytest-cov (`--cov` in addopts) from measuring: in the
+    baseline its tracer would replace the coverage map's, leaving most lines unseen by any test (false
+    NoCoverage), and in a mutant run it costs time and may fail the run on `--cov-fail-under`. pytest-cov
+    starts in this hook, after this wrapper."""
+    drop_cache_options(args)
     options = early_config.known_args_namespace
     if getattr(options, "cov_source", None):
         options.cov_source = None

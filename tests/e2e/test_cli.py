@@ -84,6 +84,18 @@ def test_failing_baseline_exits_3_listing_the_tests_and_runs_no_mutant(project):
     assert list(temp.iterdir()) == []  # no sandbox, no coverage data left behind
 
 
+def test_a_baseline_pytest_refuses_to_start_exits_3_with_pytest_own_reason(project):
+    root = project("plugin_app")
+    config = root / "pyproject.toml"
+    config.write_text(config.read_text() + 'addopts = "--no-such-option"\n')
+    result = run_cli("run", str(root), "-q", cwd=root)
+    assert result.returncode == 3
+    line = _one_error_line(result)
+    assert "did not complete (pytest exited 4)" in line and "unrecognized arguments: --no-such-option" in line
+    assert "--deselect-failing" not in line  # no failing test to deselect
+    assert not (root / "reports").exists()
+
+
 def test_deselect_failing_excludes_known_failures_and_lists_them(project):
     root = project("plugin_app")
     _add_failing_test(root)

@@ -1,0 +1,16 @@
+"""The pytest plugin's argument clean-up, which runs inside pytest where a failure shows only as a usage error."""
+
+from importmut.pytest_plugin import drop_cache_options
+
+
+def test_the_cache_plugins_options_go_with_their_values_and_the_rest_stays_in_order():
+    args = ["-m", "not slow", "--lf", "--lfnf", "none", "-x", "--last-failed-no-failures=all", "--ff",
+            "--sw", "--stepwise-skip", "tests/test_a.py", "--new-first", "--cache-clear", "-k", "lf"]
+    drop_cache_options(args)
+    assert args == ["-m", "not slow", "-x", "tests/test_a.py", "-k", "lf"]
+
+
+def test_an_argument_list_without_them_is_left_as_it_is():
+    args = ["-p", "no:randomly", "--tb=short", "--lfx"]
+    drop_cache_options(args)
+    assert args == ["-p", "no:randomly", "--tb=short", "--lfx"]
