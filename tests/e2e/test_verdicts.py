@@ -219,13 +219,14 @@ def test_modules_imported_where_no_test_file_shows_it_get_the_whole_suites_verdi
 
 
 @pytest.mark.parametrize("options", ["-n 2", "-n 2 --dist loadfile", "--cov=app", "--cov=app --cov-fail-under=100",
-                                     "--ff --lfnf none --sw", "--lf --nf"])
+                                     "--ff --lfnf none --sw", "--lf --nf", "--reruns 1"])
 def test_addopts_that_move_or_measure_the_tests_give_the_same_verdicts_and_live_runs(options, project):
     """`-n` in addopts would send the tests into pytest-xdist's processes, out of importmut's sight (the baseline
     then "ran no tests"); `--cov` would have pytest-cov's tracer replace the coverage map's (most mutants then
     NoCoverage) and fail every run on `--cov-fail-under`; the cache plugin's `--lf`, `--ff` or `--sw` would
     stop pytest at an unrecognised option, as importmut's runs go without that plugin. importmut turns them
-    all off, and gets what it gets without them."""
+    all off, and gets what it gets without them. pytest-rerunfailures (installed, with `--reruns` or not)
+    starts a thread in every session where pytest-xdist is installed; live runs go on beside it."""
     root = project("plugin_app")
     live_runs = {}
     for name in ("plain", "with addopts"):
