@@ -157,6 +157,9 @@ class Lab:
         self._preparation: Future | None = None  # hashes, baseline, coverage map, deselected tests, times
         self._started = 0.0
         self._sandboxes: list[Sandbox] = []
+        # failing test sets run against the original code to confirm a kill, and whether they passed there: one
+        # run per set, though many mutants break the same test the same way
+        self._controls: dict[frozenset[str], bool] = {}
 
     def stop(self) -> None:
         """Kill every running test process (Ctrl-C)."""
@@ -462,10 +465,8 @@ class Lab:
                 break
             failing = tuple(run.failed)
             again = self._run_in_sandbox(mutant, free, timeout, failing, live=live)
-            if set(again.failed) & set(failing):
-                control = self._run_in_sandbox(mutant, free, timeout, failing, original=True)
-                if not set(control.failed) & set(failing) and control.reported:
-                    break  # fails twice on the mutant and passes on the original code: a real kill
+            if set(again.failed) & set(failing) and self._pass_on_original(mutant, failing, free, timeout):
+                break  # fails twice on the mutant and passes on the original code: a real kill
             flaky += failing  # passed on the same mutant, or failed on the original code too: not a kill
             select = tuple(t for t in select if t not in flaky)
             if not select:
@@ -474,6 +475,15 @@ class Lab:
         else:
             outcome = Outcome(mutant.id, Status.RUNTIME_ERROR, reason="too many flaky tests")
         return outcome, run, flaky
+
+    def _pass_on_original(self, mutant: Mutant, tests: tuple[str, ...], free: "queue.Queue[Sandbox]",
+                          timeout: float) -> bool:
+        """Whether these tests, run alone, pass on the unmutated code; asked once per set of tests."""
+        key = frozenset(tests)
+        if key not in self._controls:
+            control = self._run_in_sandbox(mutant, free, timeout, tests, original=True)
+            self._controls[key] = control.reported and not set(control.failed) & key
+        return self._controls[key]
 
     def _cost(self, outcome: Outcome, runs: list[TestRun], select: tuple[str, ...] | None) -> MutantCost:
         assert self.planner is not None

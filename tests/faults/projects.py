@@ -44,6 +44,29 @@ DRIFT = {
     "tests/test_mod.py": FLAKY["tests/test_mod.py"].replace("assert runs != 2", "assert runs == 1"),
 }
 
+# two mutants break one test the same way, with an error that names neither import (the handler swallows
+# the NameError); the test notes in $RUN_LOG whether it ran on the original code
+SWALLOWED = {
+    "pyproject.toml": PYPROJECT,
+    "svc/__init__.py": "",
+    "svc/handler.py": (
+        "import json\nimport uuid\n\n\n"
+        "def handle(x):\n"
+        "    try:\n"
+        "        return json.dumps({'id': str(uuid.UUID(int=x)), 'x': x})\n"
+        "    except Exception:\n"
+        "        return 'error'\n"
+    ),
+    "tests/test_handler.py": (
+        "import os\n\nfrom svc import handler\n\n\n"
+        "def test_handle():\n"
+        "    whole = hasattr(handler, 'json') and hasattr(handler, 'uuid')\n"
+        "    with open(os.environ['RUN_LOG'], 'a') as log:\n"
+        "        log.write('original\\n' if whole else 'mutant\\n')\n"
+        "    assert handler.handle(1) != 'error'\n"
+    ),
+}
+
 # under a mutant the fallback hangs after starting a child process that would outlive it
 HANG = {
     "pyproject.toml": '[tool.importmut]\ntimeout_factor = 1.0\ntimeout_constant = 3.0\n\n' + PYPROJECT,

@@ -44,6 +44,17 @@ def test_a_test_that_fails_on_the_original_code_too_kills_nothing(tmp_path):
     assert int((tmp_path / "counter").read_text()) == 4
 
 
+def test_a_kill_is_confirmed_on_the_original_code_once_per_failing_test(tmp_path):
+    root = projects.write(tmp_path / "swallowed", projects.SWALLOWED)
+    log = tmp_path / "runs.log"
+    result = _run(root, "-j", "1", "--isolation", "process", env={"RUN_LOG": str(log)})
+    assert result.returncode == 0, result.stderr
+    assert statuses(root / "reports") == {"svc/handler.py::delete::<module>::json": "Killed",
+                                          "svc/handler.py::delete::<module>::uuid": "Killed"}
+    # the baseline and one control on the original code; each mutant's failure and its re-run
+    assert sorted(log.read_text().split()) == ["mutant"] * 4 + ["original"] * 2
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
