@@ -15,7 +15,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from importmut import __version__, import_graph, scratch
 from importmut.cache import ResultCache, digest, file_hashes
@@ -105,16 +105,18 @@ BASELINE_FORMAT = "every-file-measured"  # a stored baseline of another format i
 _NAMED_BY_ERROR = re.compile(r"(?:name|cannot import name|has no attribute|No module named) '([\w.]+)'")
 
 
-def caused_by_mutant(mutant: Mutant, outcome: Outcome) -> bool:
+def caused_by_mutant(mutant: Mutant, outcome: Outcome, evidence: Iterable[str] = ()) -> bool:
     """Whether a kill plainly comes from the mutation: a collection error, or an error naming what it removed
-    (NameError, ImportError, AttributeError) or the forced fallback. Such kills need no confirming re-run."""
+    (NameError, ImportError, AttributeError) in the failure or in the failing tests' captured output
+    (`evidence`: a server that logged the error it caught), or the forced fallback. Such kills need no
+    confirming re-run."""
     if any(test.startswith("<") or "::" not in test for test in outcome.killed_by) or "collection error" in outcome.reason:
         return True
     if "importmut: forced fallback" in outcome.reason:
         return True
     names = {part for label in mutant.name.split(",") for part in label.split(".")}
     return any(found.split(".")[-1] in names or found.split(".")[0] in names
-               for found in _NAMED_BY_ERROR.findall(outcome.reason))
+               for found in _NAMED_BY_ERROR.findall(" ".join([outcome.reason, *evidence])))
 
 
 def reference_tests(mutant: Mutant, coverage: CoverageMap) -> dict[int, frozenset[str]]:
@@ -461,7 +463,8 @@ class Lab:
             if self.runner.groups.stopping:
                 return Outcome(mutant.id, Status.RUNTIME_ERROR, reason="interrupted"), run, flaky
             outcome = decide(mutant, run)
-            if outcome.status is not Status.KILLED or not run.failed or caused_by_mutant(mutant, outcome):
+            evidence = [found for test in run.failed for found in run.tests[test].evidence]
+            if outcome.status is not Status.KILLED or not run.failed or caused_by_mutant(mutant, outcome, evidence):
                 break
             failing = tuple(run.failed)
             again = self._run_in_sandbox(mutant, free, timeout, failing, live=live)

@@ -9,6 +9,7 @@ environment variables so that the command line stays the user's.
 
 import json
 import os
+import re
 import sys
 import time
 
@@ -66,9 +67,26 @@ if COVERAGE_FILE:
         _coverage = None
 
 
-def _record(nodeid, outcome, duration, message=""):
-    entry = _tests.setdefault(nodeid, {"outcome": "passed", "duration": 0.0, "message": ""})
+# Python's own words for a missing name, module or attribute: where a failing test's captured output (a
+# server's log of the error it caught) holds them, importmut may see that the failure names what a mutant took
+NAMING_ERROR = re.compile(r"name '[\w.]+' is not defined|cannot import name '[\w.]+'|has no attribute '[\w.]+'"
+                          r"|No module named '[\w.]+'")
+
+
+def named_in_output(report):
+    """The errors naming a missing name in what a failing test printed or logged (at most ten)."""
+    found = []
+    for _, content in getattr(report, "sections", ()):
+        for match in NAMING_ERROR.findall(content):
+            if match not in found:
+                found.append(match)
+    return found[:10]
+
+
+def _record(nodeid, outcome, duration, message="", evidence=()):
+    entry = _tests.setdefault(nodeid, {"outcome": "passed", "duration": 0.0, "message": "", "evidence": []})
     entry["duration"] += duration
+    entry["evidence"] += [found for found in evidence if found not in entry["evidence"]]
     rank = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
     if rank[outcome] >= rank[entry["outcome"]]:
         entry["outcome"] = outcome
@@ -156,7 +174,7 @@ def pytest_runtest_logreport(report):
         outcome = "skipped"
     else:
         outcome = "passed"
-    _record(report.nodeid, outcome, report.duration, message)
+    _record(report.nodeid, outcome, report.duration, message, named_in_output(report) if report.failed else ())
 
 
 def pytest_collectreport(report):

@@ -32,6 +32,7 @@ class TestResult:
     outcome: str  # passed, failed, error, skipped
     duration: float
     message: str = ""
+    evidence: tuple[str, ...] = ()  # of a failing test: errors naming a missing name in its captured output
 
 
 @dataclass(frozen=True)
@@ -365,7 +366,8 @@ def _read_results(path: Path, exit_code: int, timed_out: bool, duration: float, 
         """Paths in error messages as the user knows them (relative), not in a temporary copy."""
         return message.replace(prefix, "")
 
-    tests = {nodeid: TestResult(entry["outcome"], entry["duration"], unsandboxed(entry.get("message", "")))
+    tests = {nodeid: TestResult(entry["outcome"], entry["duration"], unsandboxed(entry.get("message", "")),
+                                tuple(entry.get("evidence", ())))
              for nodeid, entry in data.get("tests", {}).items()}
     return TestRun(
         tests=tests,

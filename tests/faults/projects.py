@@ -67,6 +67,13 @@ SWALLOWED = {
     ),
 }
 
+# the same, but the handler logs the error it swallows, which names the missing import
+LOGGED = {
+    **SWALLOWED,
+    "svc/handler.py": SWALLOWED["svc/handler.py"].replace("import json\n", "import json\nimport logging\n", 1).replace(
+        "    except Exception:\n", "    except Exception as error:\n        logging.getLogger(__name__).error('failed: %s', error)\n"),
+}
+
 # under a mutant the fallback hangs after starting a child process that would outlive it
 HANG = {
     "pyproject.toml": '[tool.importmut]\ntimeout_factor = 1.0\ntimeout_constant = 3.0\n\n' + PYPROJECT,

@@ -55,6 +55,18 @@ def test_a_kill_is_confirmed_on_the_original_code_once_per_failing_test(tmp_path
     assert sorted(log.read_text().split()) == ["mutant"] * 4 + ["original"] * 2
 
 
+def test_a_kill_whose_captured_log_names_the_missing_import_needs_no_confirmation(tmp_path):
+    root = projects.write(tmp_path / "logged", projects.LOGGED)
+    log = tmp_path / "runs.log"
+    result = _run(root, "-j", "1", "--isolation", "process", "-o", "delete", env={"RUN_LOG": str(log)})
+    assert result.returncode == 0, result.stderr
+    assert statuses(root / "reports") == {"svc/handler.py::delete::<module>::json": "Killed",
+                                          "svc/handler.py::delete::<module>::logging": "NoCoverage",
+                                          "svc/handler.py::delete::<module>::uuid": "Killed"}
+    # the baseline, then one run per mutant: "failed: name 'json' is not defined" in the captured log
+    assert sorted(log.read_text().split()) == ["mutant"] * 2 + ["original"]
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]

@@ -1,6 +1,6 @@
 """The pytest plugin's argument clean-up, which runs inside pytest where a failure shows only as a usage error."""
 
-from importmut.pytest_plugin import drop_cache_options
+from importmut.pytest_plugin import named_in_output, drop_cache_options
 
 
 def test_the_cache_plugins_options_go_with_their_values_and_the_rest_stays_in_order():
@@ -14,3 +14,14 @@ def test_an_argument_list_without_them_is_left_as_it_is():
     args = ["-p", "no:randomly", "--tb=short", "--lfx"]
     drop_cache_options(args)
     assert args == ["-p", "no:randomly", "--tb=short", "--lfx"]
+
+
+def test_errors_naming_a_missing_name_are_found_in_a_failing_tests_captured_output():
+    class Report:
+        sections = [("Captured log call", "ERROR svc: WebSocket error: name 'time' is not defined\n"
+                                          "ERROR svc: again: name 'time' is not defined\n"),
+                    ("Captured stderr call", "ImportError: cannot import name 'dumps' from 'codec'\n"
+                                             "the name 'x' of the user\nAttributeError: module 'm' has no attribute 'clock'\n")]
+
+    assert named_in_output(Report()) == ["name 'time' is not defined", "cannot import name 'dumps'",
+                                          "has no attribute 'clock'"]
