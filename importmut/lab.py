@@ -167,7 +167,7 @@ class Lab:
         """Kill every running test process (Ctrl-C)."""
         self.runner.groups.kill_all()
 
-    def baseline(self, sandbox: Sandbox) -> tuple[TestRun, CoverageMap, tuple[str, ...]]:
+    def baseline(self, sandbox: Sandbox) -> tuple[TestRun, CoverageMap]:
         data_file = scratch.make("coverage") / "coverage"
         try:  # the coverage data goes, whether the baseline passes or not
             # every file of the project is measured, tests too: a live patch needs to know which lines ran while
@@ -192,7 +192,7 @@ class Lab:
             if failing and not self.config.deselect_failing:
                 raise BaselineFailed(f"{len(failing)} test(s) fail on the unmutated code", failing)
             coverage = CoverageMap.read(data_file, sandbox.root)
-            return run, coverage, tuple(failing)
+            return run, coverage
         finally:
             shutil.rmtree(data_file.parent, ignore_errors=True)
 
@@ -232,7 +232,7 @@ class Lab:
 
     def _fresh_baseline(self, sandbox: Sandbox, key: str) -> tuple[TestRun, CoverageMap, Path]:
         """The baseline run in the sandbox, stored under `key` when there is a cache."""
-        run, coverage, _ = self.baseline(sandbox)
+        run, coverage = self.baseline(sandbox)
         rootdir = Path(run.rootdir or sandbox.root).resolve()
         within = rootdir.is_relative_to(sandbox.root.resolve())
         run = replace(run, rootdir=(rootdir.relative_to(sandbox.root.resolve()) if within else Path(".")).as_posix())
