@@ -4,7 +4,7 @@ A test is selected when it can notice the mutant:
 - it executes a line that uses an affected name (the coverage map);
 - the mutant breaks or changes what a module does while it is imported (a use at import time, a
   project module imported for its side effects and not surely imported above the statement, a hoisted
-  import, a forced fallback that does more than rebind the name), and the test's file or a conftest.py
+  import, a forced fallback that does more than rebind the name or imports a project module), and the test's file or a conftest.py
   above it imports that module, directly or not (the import graph);
 - it imports an affected name from the module (`from pkg.mod import name`, a re-export), names it in a
   string (`mock.patch("pkg.mod.name")`), or imports a file that reaches it as an attribute of the module
@@ -114,13 +114,18 @@ class Planner:
         if executed_at_import or any(ref.at_import_time for ref in mutant.references):
             return True
         if mutant.operator == "hoist" or (mutant.operator == "fallback" and not site.in_function
-                                          and not site.plain_fallback):
+                                          and not self._plain_fallback(site)):
             return True  # the import (or a fallback that does more than rebind the name) now runs on import
         if site.in_function:
             return False
         # a module-level import of the project's own code may be there for its side effects, unless what it
         # stops importing was surely imported above it (then the statement only bound names)
         return bool(self._files_no_longer_imported(mutant)) or site.star
+
+    def _plain_fallback(self, site) -> bool:
+        """A fallback that only rebinds the names, and imports none of the project's modules (whose bodies, run
+        for the first time, could change what any test sees)."""
+        return site.plain_fallback and not any(name in self.graph.by_name for name in site.fallback_imports)
 
     def _files_no_longer_imported(self, mutant: Mutant) -> set[str]:
         site = mutant.site

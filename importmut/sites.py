@@ -78,6 +78,9 @@ class Site:
     # the guarding `try` holds just this import, and its handlers only rebind the names it binds (no calls):
     # forcing the fallback changes nothing but what those names are
     plain_fallback: bool = False
+    # the modules a plain fallback's handlers import (`from pkg import compat as json`: pkg, pkg.compat); one of
+    # the project's own runs its module body when the fallback is forced
+    fallback_imports: tuple[str, ...] = ()
     future: bool = False
     star: bool = False
     pragma_skip: bool = False
@@ -274,6 +277,7 @@ def parse_file(path: str, source: bytes) -> ParsedFile:
         in_function = _enclosing_def(scope, qualnames)[1] is False
         bindings = _bindings(node, scope, positions, parents, qualnames)
         plain = guarded and _plain_fallback(statement, parents, {binding.name for binding in bindings})
+        fallback_imports = _handler_imports(statement, parents) if plain else ()
         parsed.sites.append(
             Site(
                 path=path,
@@ -292,6 +296,7 @@ def parse_file(path: str, source: bytes) -> ParsedFile:
                 type_checking=type_checking,
                 import_error_guard=guarded,
                 plain_fallback=plain,
+                fallback_imports=fallback_imports,
                 future=isinstance(node, cst.ImportFrom) and _dotted(node.module) == "__future__",
                 star=isinstance(node, cst.ImportFrom) and isinstance(node.names, cst.ImportStar),
                 pragma_skip=pragma,
@@ -360,6 +365,22 @@ def _plain_fallback(statement: cst.CSTNode, parents: dict, names: set[str]) -> b
                     if not isinstance(target.target, cst.Name) or target.target.value not in names:
                         return False
     return True
+
+
+def _handler_imports(statement: cst.CSTNode, parents: dict) -> tuple[str, ...]:
+    """The modules the handlers of the `try` around a plain fallback import (absolute ones only: a plain
+    fallback has no relative import)."""
+    owner = parents.get(parents.get(statement))
+    found: list[str] = []
+    for handler in owner.handlers:
+        for line in handler.body.body:
+            for small in line.body:
+                if isinstance(small, cst.Import):
+                    found += [_dotted(alias.name) for alias in small.names]
+                elif isinstance(small, cst.ImportFrom):
+                    base = _dotted(small.module)
+                    found += [base] + [f"{base}.{_dotted(alias.name)}" for alias in small.names]  # type: ignore[union-attr]
+    return tuple(dict.fromkeys(found))
 
 
 def _plain_value(value: cst.BaseExpression) -> bool:

@@ -207,15 +207,43 @@ def test_modules_imported_where_no_test_file_shows_it_get_the_whole_suites_verdi
     """Selection finds the tests that import a module through a file outside the configured folders, or
     through pytest itself, and those that reach its names by getattr() or vars(); every status equals that
     of running the whole suite for each mutant."""
-    root = write(tmp_path / case, OUT_OF_SIGHT[case])
+    selected, whole_suite = _selected_and_whole_suite(write(tmp_path / case, OUT_OF_SIGHT[case]), tmp_path)
+    assert selected == whole_suite
+    assert "NoCoverage" not in selected.values()
+
+
+def _selected_and_whole_suite(root, tmp_path):
+    """The statuses with test selection, and with the whole suite run for every mutant."""
     found = {}
     for args in (["--all-tests"], []):
         out = tmp_path / f"report{len(args)}"
         result = run_cli("run", str(root), "-q", "--no-cache", "--report-dir", str(out), *args, cwd=root)
         assert result.returncode == 0, result.stderr
         found[bool(args)] = statuses(out)
-    assert found[False] == found[True]
-    assert "NoCoverage" not in found[False].values()
+    return found[False], found[True]
+
+
+# forcing codec's fallback imports compat, which registers itself; only a test that never uses json notices
+PROJECT_FALLBACK = {
+    "pyproject.toml": PYPROJECT,
+    "pkg/__init__.py": "",
+    "pkg/registry.py": "NAMES = []\n",
+    "pkg/compat.py": ("from pkg.registry import NAMES  # importmut: skip\n\nNAMES.append('compat')\n\n\n"
+                      "def dumps(value):\n    return str(value)\n"),
+    "pkg/codec.py": ("try:\n    import json\nexcept ImportError:\n    from pkg import compat as json\n\n\n"
+                     "def encode(value):\n    return json.dumps(value)\n"),
+    "tests/test_codec.py": "from pkg.codec import encode\n\n\ndef test_encode():\n    assert encode(1) == '1'\n",
+    "tests/test_registry.py": ("import pkg.codec  # noqa: F401\nfrom pkg.registry import NAMES\n\n\n"
+                               "def test_nothing_registered():\n    assert NAMES == []\n"),
+}
+
+
+def test_a_forced_fallback_that_imports_a_project_module_gets_the_whole_suites_verdict(tmp_path):
+    """The handler only rebinds `json`, yet to a module of the project whose import registers it: the tests
+    that never use `json` run too, and test_registry kills the mutant as the whole suite does."""
+    selected, whole_suite = _selected_and_whole_suite(write(tmp_path / "fallback", PROJECT_FALLBACK), tmp_path)
+    assert selected == whole_suite
+    assert selected["pkg/codec.py::fallback::<module>::json"] == "Killed"
 
 
 @pytest.mark.parametrize("options", ["-n 2", "-n 2 --dist loadfile", "--cov=app", "--cov=app --cov-fail-under=100",

@@ -212,8 +212,19 @@ def fast():
     return simdjson
 """
 UNUSED = "import json\nimport os\n\nSEP = os.sep\n"
+# the handler only rebinds the name, but to a module of the project, whose body then runs
+PROJECT_FALLBACK = """\
+try:
+    import orjson
+except ImportError:
+    from pkg import unused as orjson
+
+
+def dumps(value):
+    return orjson.dumps(value)
+"""
 IMPORTED = {"called": CALLED, "side_effects": SIDE_EFFECTS, "star": STAR, "local": LOCAL, "fallbacks": FALLBACKS,
-            "unused": UNUSED}
+            "unused": UNUSED, "project_fallback": PROJECT_FALLBACK}
 
 DIRECT, INDIRECT, LATE, UNDER = ("tests/test_direct.py::test_direct", "tests/test_indirect.py::test_indirect",
                                  "tests/test_late.py::test_late", "tests/sub/deeper/test_under.py::test_under")
@@ -356,6 +367,14 @@ def test_a_forced_fallback_is_import_time_at_module_level_unless_it_only_rebinds
     plan = planner(graph, ALL_TESTS, lines).plan(mutants["src/pkg/fallbacks.py::fallback::load_yaml::yaml"])
     assert plan.tests == (DIRECT,)
     assert plan.import_time is False
+
+
+def test_a_forced_fallback_importing_a_project_module_is_import_time(importers):
+    mutants, graph = importers
+    lines = {"src/pkg/project_fallback.py": {1: [""], 2: [""], 3: [""], 4: [""], 7: [""], 8: [DIRECT]}}
+    plan = planner(graph, ALL_TESTS, lines).plan(mutants["src/pkg/project_fallback.py::fallback::<module>::orjson"])
+    assert set(plan.tests) == IMPORTING
+    assert plan.import_time is True
 
 
 def test_an_unused_import_selects_the_tests_importing_its_module(importers):

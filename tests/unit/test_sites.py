@@ -193,6 +193,19 @@ def test_a_fallback_is_plain_when_it_only_rebinds_the_imported_names(source, pla
     assert site.plain_fallback is plain
 
 
+@pytest.mark.parametrize(
+    ("source", "modules"),
+    [
+        ("try:\n    import ujson as json\nexcept ImportError:\n    import json\n", ("json",)),
+        ("try:\n    import fast\nexcept ImportError:\n    from pkg import compat as fast\n", ("pkg", "pkg.compat")),
+        ("try:\n    import fast\nexcept ImportError:\n    fast = None\n", ()),
+        ("try:\n    import fast\nexcept ImportError:\n    fast = None\n    warn('slow')\n", ()),  # not plain
+    ],
+)
+def test_a_plain_fallback_names_the_modules_its_handler_imports(source, modules):
+    assert parse(source).sites[0].fallback_imports == modules
+
+
 def test_try_catching_something_else_does_not_guard():
     parsed = parse("try:\n    import fast\nexcept KeyError:\n    pass\n")
     assert site_for(parsed, "import fast").import_error_guard is False
