@@ -1,6 +1,7 @@
-"""The pytest plugin's argument clean-up, which runs inside pytest where a failure shows only as a usage error."""
+"""The pytest plugin's helpers, which run inside pytest, where a fault would show only as a usage error or a
+missing result: the argument clean-up and the search of a failing test's output."""
 
-from importmut.pytest_plugin import named_in_output, drop_cache_options
+from importmut.pytest_plugin import drop_cache_options, named_in_output
 
 
 def test_the_cache_plugins_options_go_with_their_values_and_the_rest_stays_in_order():
