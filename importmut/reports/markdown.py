@@ -4,6 +4,7 @@ an unchanged project is the same from run to run."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from importmut.outcomes import summary_line
@@ -23,8 +24,29 @@ def _function(name: str) -> str:
     return "module level" if name == "<module>" else f"`{name}()`"
 
 
-def _uses(record: MutantRecord) -> list[str]:
+def exported_names(source: str) -> set[str]:
+    """The names a module's `__all__` lists, where it is written as a list or tuple of strings."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    names: set[str] = set()
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, (ast.AugAssign, ast.AnnAssign)) else []
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets) and isinstance(
+                node.value, (ast.List, ast.Tuple)):
+            names |= {e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
+    return names
+
+
+def _uses(record: MutantRecord, exported: set[str]) -> list[str]:
     if not record.uses:
+        listed = [name for name in record.name.split(",") if name.split(".")[0] in exported]
+        if listed:
+            return [f"The name is not used in this file, but `__all__` lists `{listed[0]}`: it is this module's "
+                    f"public API, and no test imports it from here. Add a test that does, or take it out of "
+                    f"`__all__`."]
         return ["The name is never used in this file: the import is unused, or kept only for its side "
                 "effects, and no test notices it is gone."]
     lines = ["Where the name is used:", ""]
@@ -54,7 +76,7 @@ def _verdict(record: MutantRecord) -> str:
     return "No test ran against the mutant."
 
 
-def _section(record: MutantRecord) -> list[str]:
+def _section(record: MutantRecord, exported: set[str]) -> list[str]:
     return [
         f"### `{record.path}:{record.line}` {record.operator}: `{record.code}`",
         "",
@@ -62,7 +84,7 @@ def _section(record: MutantRecord) -> list[str]:
         f"- status: {record.status.value}",
         f"- mutation: {record.description}",
         "",
-        *_uses(record),
+        *_uses(record, exported),
         "",
         _verdict(record),
         "",
@@ -90,8 +112,9 @@ def render(report: Report) -> str:
         lines += ["Every import mutant was caught by a test.", ""]
     else:
         lines += [f"## {len(survivors)} import mutant(s) no test caught", ""]
+        exported = {path: exported_names(report.sources.get(path, "")) for path in {r.path for r in survivors}}
         for record in survivors:
-            lines += _section(record)
+            lines += _section(record, exported[record.path])
     if safe:
         lines += ["## Safe to hoist", "",
                   "Moving these function-level imports to module level broke no test (not test gaps):", ""]

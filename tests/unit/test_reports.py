@@ -77,6 +77,20 @@ def test_survivors_markdown_names_lines_functions_and_the_gap():
     assert "## Safe to hoist" in text and "`pkg/u.py:3` `import json` in `lazy()`" in text
 
 
+def test_an_unused_name_that_all_lists_is_reported_as_public_api_no_test_imports():
+    source = ('from pkg.i18n import activate, decimal_separator\nimport os.path\nimport json\n\n'
+              '__all__ = ["activate", "decimal_separator"]\n__all__ += ("os",)\n')
+    records = [_record(id=f"pkg/__init__.py::drop-name::<module>::{name}", path="pkg/__init__.py", name=name,
+                       operator="drop-name", status=Status.SURVIVED, uses=(), tests_run=("t::x",))
+               for name in ("decimal_separator", "os.path", "json")]
+    text = markdown.render(Report(records=records, sources={"pkg/__init__.py": source}, tests=("t::x",)))
+    sections = {r.name: next(chunk for chunk in text.split("### ") if f"::{r.name}`" in chunk) for r in records}
+    assert ("`__all__` lists `decimal_separator`: it is this module's public API, and no test imports it from "
+            "here") in sections["decimal_separator"]
+    assert "`__all__` lists `os.path`" in sections["os.path"]  # `os`, bound by `import os.path`
+    assert "never used in this file" in sections["json"] and "__all__" not in sections["json"]
+
+
 def test_markdown_holds_no_timings_so_unchanged_runs_match():
     report = _report()
     slower = Report(records=[MutantRecord(**{**r.__dict__, "duration": r.duration + 5}) for r in report.records],
