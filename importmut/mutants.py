@@ -74,8 +74,21 @@ def unified_diff(path: str, original: bytes, mutated: bytes) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines).replace("\r\n", "\n")
 
 
+TEST_FOLDERS = ("tests", "test")
+
+
+def is_test_code(relative: Path) -> bool:
+    """A file pytest takes for tests or test set-up (`test_*.py`, `*_test.py`, `conftest.py`), or one in a
+    `tests` or `test` folder: not the code under test, and a deleted import there is a lint finding, not a gap
+    in the tests."""
+    name = relative.name
+    return (name == "conftest.py" or (name.startswith("test_") or name.endswith("_test.py"))
+            or any(part in TEST_FOLDERS for part in relative.parts[:-1]))
+
+
 def source_files(config: Config) -> list[str]:
-    """Python files to mutate, relative to the root, minus `exclude` globs."""
+    """Python files to mutate, relative to the root, minus `exclude` globs. Test code inside a configured
+    folder is left out (as cargo-mutants leaves out tests); a file named in `paths` itself is kept."""
     found: set[str] = set()
     for item in config.paths:
         target = config.root / item
@@ -83,6 +96,8 @@ def source_files(config: Config) -> list[str]:
         for path in candidates:
             relative = path.relative_to(config.root)
             if is_skipped_dir(config.root, relative) or path.suffix != ".py":
+                continue
+            if path != target and is_test_code(path.relative_to(target)):
                 continue
             found.add(relative.as_posix())
     return sorted(found)

@@ -193,6 +193,26 @@ def test_source_files_skip_caches_virtualenvs_and_non_python(write_project):
     assert source_files(load_config(root)) == ["pkg/__init__.py", "pkg/a.py", "pkg/build/gen.py", "tool.py"]
 
 
+def test_source_files_leave_out_test_code_inside_the_package_unless_named(write_project):
+    root = write_project({
+        "pyproject.toml": '[tool.importmut]\npaths = ["pkg", "pkg/tests/test_named.py", "test"]\n',
+        "pkg/__init__.py": "",
+        "pkg/core.py": "",
+        "pkg/testing.py": "",  # helpers for the package's users: source
+        "pkg/conftest.py": "",
+        "pkg/test_core.py": "",
+        "pkg/core_test.py": "",
+        "pkg/tests/__init__.py": "",
+        "pkg/tests/helpers.py": "",
+        "pkg/tests/test_named.py": "",
+        "pkg/sub/test/fixtures.py": "",
+        "test/__init__.py": "",  # a configured folder is mutated whatever its name
+        "test/runner.py": "",
+    })
+    assert source_files(load_config(root)) == ["pkg/__init__.py", "pkg/core.py", "pkg/testing.py",
+                                               "pkg/tests/test_named.py", "test/__init__.py", "test/runner.py"]
+
+
 def test_is_excluded_matches_the_path_or_the_file_name():
     assert is_excluded("pkg/gen_pb2.py", ["*_pb2.py"])
     assert is_excluded("pkg/sub/x.py", ["pkg/sub/*"])
