@@ -40,13 +40,51 @@ def exported_names(source: str) -> set[str]:
     return names
 
 
-def _uses(record: MutantRecord, exported: set[str]) -> list[str]:
+def _postpones_annotations(tree: ast.Module) -> bool:
+    return any(isinstance(node, ast.ImportFrom) and node.module == "__future__"
+               and any(alias.name == "annotations" for alias in node.names) for node in tree.body)
+
+
+def annotation_only_names(source: str) -> set[str]:
+    """Names a module uses only in annotations, where it never evaluates them (`from __future__ import
+    annotations`): deleting their import breaks nothing until something reads the type hints."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    if not _postpones_annotations(tree):
+        return set()
+    annotations: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            arguments = node.args
+            annotations += [arg.annotation for arg in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                                                       arguments.vararg, arguments.kwarg]
+                            if arg is not None and arg.annotation is not None]
+            annotations += [node.returns] if node.returns is not None else []
+        elif isinstance(node, ast.AnnAssign):
+            annotations.append(node.annotation)
+    inside = {id(node) for annotation in annotations for node in ast.walk(annotation)}
+    in_annotations: set[str] = set()
+    elsewhere: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (in_annotations if id(node) in inside else elsewhere).add(node.id)
+    return in_annotations - elsewhere
+
+
+def _uses(record: MutantRecord, exported: set[str], annotation_only: set[str] = frozenset()) -> list[str]:
     if not record.uses:
         listed = [name for name in record.name.split(",") if name.split(".")[0] in exported]
         if listed:
             return [f"The name is not used in this file, but `__all__` lists `{listed[0]}`: it is this module's "
                     f"public API, and no test imports it from here. Add a test that does, or take it out of "
                     f"`__all__`."]
+        renamed = [name for name in record.name.split(",") if f"{name} as {name}" in record.code]
+        if renamed:  # `from .exc import BadData as BadData`: the typing convention for an explicit re-export
+            return [f"The name is not used in this file, but `{renamed[0]} as {renamed[0]}` marks it as a "
+                    f"re-export: it is this module's public API, and no test imports it from here. Add a test "
+                    f"that does."]
         return ["The name is never used in this file: the import is unused, or kept only for its side "
                 "effects, and no test notices it is gone."]
     lines = ["Where the name is used:", ""]
@@ -60,6 +98,11 @@ def _uses(record: MutantRecord, exported: set[str]) -> list[str]:
         else:
             ran = "executed by " + _test_list(use.tests)
         lines.append(f"- `{record.path}:{use.line}` in {_function(use.function)}: {ran}")
+    if all(name.split(".")[0] in annotation_only for name in record.name.split(",")):
+        lines += ["", "Every use is in an annotation, which this module does not evaluate (`from __future__ import "
+                  "annotations`): no test can notice the import is gone unless something reads the type hints "
+                  "(`typing.get_type_hints()`). If only type checkers need it, import it under "
+                  "`if TYPE_CHECKING:`, which importmut leaves alone."]
     return lines
 
 
@@ -76,7 +119,7 @@ def _verdict(record: MutantRecord) -> str:
     return "No test ran against the mutant."
 
 
-def _section(record: MutantRecord, exported: set[str]) -> list[str]:
+def _section(record: MutantRecord, exported: set[str], annotation_only: set[str]) -> list[str]:
     return [
         f"### `{record.path}:{record.line}` {record.operator}: `{record.code}`",
         "",
@@ -84,7 +127,7 @@ def _section(record: MutantRecord, exported: set[str]) -> list[str]:
         f"- status: {record.status.value}",
         f"- mutation: {record.description}",
         "",
-        *_uses(record, exported),
+        *_uses(record, exported, annotation_only),
         "",
         _verdict(record),
         "",
@@ -112,9 +155,11 @@ def render(report: Report) -> str:
         lines += ["Every import mutant was caught by a test.", ""]
     else:
         lines += [f"## {len(survivors)} import mutant(s) no test caught", ""]
-        exported = {path: exported_names(report.sources.get(path, "")) for path in {r.path for r in survivors}}
+        paths = {r.path for r in survivors}
+        exported = {path: exported_names(report.sources.get(path, "")) for path in paths}
+        annotation_only = {path: annotation_only_names(report.sources.get(path, "")) for path in paths}
         for record in survivors:
-            lines += _section(record, exported[record.path])
+            lines += _section(record, exported[record.path], annotation_only[record.path])
     if safe:
         lines += ["## Safe to hoist", "",
                   "Moving these function-level imports to module level broke no test (not test gaps):", ""]

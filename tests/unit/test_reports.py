@@ -91,6 +91,28 @@ def test_an_unused_name_that_all_lists_is_reported_as_public_api_no_test_imports
     assert "never used in this file" in sections["json"] and "__all__" not in sections["json"]
 
 
+def test_a_re_export_written_name_as_name_is_reported_as_public_api():
+    record = _record(id="pkg/__init__.py::delete::<module>::BadData", path="pkg/__init__.py", name="BadData",
+                     code="from .exc import BadData as BadData", status=Status.SURVIVED, uses=(), tests_run=("t::x",))
+    text = markdown.render(Report(records=[record], sources={"pkg/__init__.py": "from .exc import BadData as BadData\n"},
+                                  tests=("t::x",)))
+    assert "`BadData as BadData` marks it as a re-export: it is this module's public API" in text
+
+
+def test_names_used_only_in_unevaluated_annotations_are_explained():
+    source = ("from __future__ import annotations\n\nimport typing as t\nimport json\n\n\n"
+              "def load(text: str) -> t.Any:\n    value: t.Any = json.loads(text)\n    return value\n")
+    records = [_record(id=f"pkg/io.py::delete::<module>::{name}", path="pkg/io.py", name=name,
+                       code=f"import {name}", status=Status.SURVIVED, tests_run=("t::x",),
+                       uses=(Use(7, "<module>", True, ("<import>",)),)) for name in ("t", "json")]
+    text = markdown.render(Report(records=records, sources={"pkg/io.py": source}, tests=("t::x",)))
+    sections = {r.name: next(chunk for chunk in text.split("### ") if f"::{r.name}`" in chunk) for r in records}
+    assert "Every use is in an annotation, which this module does not evaluate" in sections["t"]
+    assert "annotation" not in sections["json"]  # json.loads runs
+    assert markdown.annotation_only_names(source) == {"t", "str"}
+    assert markdown.annotation_only_names(source.replace("from __future__ import annotations\n", "")) == set()
+
+
 def test_markdown_holds_no_timings_so_unchanged_runs_match():
     report = _report()
     slower = Report(records=[MutantRecord(**{**r.__dict__, "duration": r.duration + 5}) for r in report.records],
