@@ -137,7 +137,7 @@ class MutantCost:
     tests: int  # tests executed
     test_seconds: float  # their own durations
     wall: float  # the whole test run, process start to results
-    bound: float  # killed: the fastest single test that kills it; else the selected tests' baseline time
+    bound: float  # killed: the fastest single test that kills it; else the selected tests' own time
 
 
 class Lab:
@@ -162,6 +162,9 @@ class Lab:
         # failing test sets run against the original code to confirm a kill, and whether they passed there: one
         # run per set, though many mutants break the same test the same way
         self._controls: dict[frozenset[str], bool] = {}
+        # each test's shortest passing time in a mutant run: the baseline's times are slowed by coverage's tracer,
+        # and a lower bound taken from them alone could exceed what the tests really cost
+        self._own_times: dict[str, float] = {}
 
     def stop(self) -> None:
         """Kill every running test process (Ctrl-C)."""
@@ -492,11 +495,17 @@ class Lab:
         assert self.planner is not None
         durations = self.planner.durations
         test_seconds = sum(result.duration for run in runs for result in run.tests.values())
+        for run in runs:
+            for nodeid, result in run.tests.items():
+                if result.outcome == "passed":
+                    self._own_times[nodeid] = min(result.duration, self._own_times.get(nodeid, result.duration))
         if outcome.status is Status.KILLED:
-            known = [durations[t] for t in outcome.killed_by if t in durations]
+            here = {nodeid: result.duration for run in runs for nodeid, result in run.tests.items()}
+            known = [min(durations.get(t, here.get(t, 0.0)), here.get(t, durations.get(t, 0.0)))
+                     for t in outcome.killed_by if t in durations or t in here]
             bound = min(known) if known else test_seconds
         else:
             needed = select if select is not None else tuple(self.planner.test_files)
-            bound = sum(durations.get(t, 0.0) for t in needed)
+            bound = sum(min(durations.get(t, 0.0), self._own_times.get(t, durations.get(t, 0.0))) for t in needed)
         return MutantCost(sum(len(run.tests) for run in runs), test_seconds, sum(run.duration for run in runs),
                           bound)

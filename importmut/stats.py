@@ -2,7 +2,9 @@
 
 The lower bound is what a perfect oracle would pay to reach the same verdicts: for each killed mutant
 the fastest single test that kills it, for each other mutant the tests that had to run (the selected
-ones, at their baseline durations). Efficiency is that bound over the run's wall time.
+ones). A test's time is the shorter of its baseline duration and its shortest passing run against a mutant
+(a killer's: its run against that mutant): the baseline runs under coverage's tracer, which slows tests.
+Efficiency is that bound over the run's wall time; with several jobs it can exceed 100%.
 """
 
 from __future__ import annotations

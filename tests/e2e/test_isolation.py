@@ -83,3 +83,28 @@ def test_stats_report_the_cost_and_its_lower_bound(project, tmp_path):
     assert stats["mutants_run"] == len(PLUGIN_APP) - 1  # the NoCoverage mutant needed no run
     assert 0 < stats["lower_bound_seconds"] <= stats["test_seconds"] + 1
     assert 0 < stats["efficiency"] < 1
+
+
+# one test whose time is mostly Python lines, which coverage's tracer slows in the baseline
+SPIN = {
+    "pyproject.toml": PYPROJECT,
+    "spin/__init__.py": "",
+    "spin/work.py": ("import os  # unused: its mutant survives\nfrom operator import mod\n\n\n"
+                     "def spin(n):\n    total = 0\n    for i in range(n):\n        total += mod(i, 7)\n"
+                     "    return total\n"),
+    "tests/test_work.py": "from spin.work import spin\n\n\ndef test_spin():\n    assert spin(200_000) > 0\n",
+}
+
+
+def test_the_lower_bound_never_exceeds_what_the_tests_took(tmp_path):
+    """The baseline's durations are measured under coverage, which slows the test several times; the bound
+    takes the shorter of those and the test's own time in the mutant runs, so it stays a lower bound."""
+    root = write(tmp_path / "spin", SPIN)
+    result = run_cli("run", str(root), "--stats", "--no-cache", "-q", "-j", "1", "--report-dir", str(tmp_path / "out"),
+                     cwd=root)
+    assert result.returncode == 0, result.stderr
+    data = json.loads((tmp_path / "out" / "importmut.json").read_text())
+    assert statuses(tmp_path / "out") == {"spin/work.py::delete::<module>::os": "Survived",
+                                          "spin/work.py::delete::<module>::mod": "Killed"}
+    stats = data["config"]["stats"]
+    assert 0 < stats["lower_bound_seconds"] <= stats["test_seconds"]
