@@ -501,7 +501,7 @@ class Lab:
                     self._own_times[nodeid] = min(result.duration, self._own_times.get(nodeid, result.duration))
         if outcome.status is Status.KILLED:
             here = {nodeid: result.duration for run in runs for nodeid, result in run.tests.items()}
-            known = [min(durations.get(t, here.get(t, 0.0)), here.get(t, durations.get(t, 0.0)))
+            known = [min(seconds for seconds in (durations.get(t), here.get(t)) if seconds is not None)
                      for t in outcome.killed_by if t in durations or t in here]
             bound = min(known) if known else test_seconds
         else:

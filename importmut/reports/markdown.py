@@ -73,7 +73,7 @@ def annotation_only_names(source: str) -> set[str]:
     return in_annotations - elsewhere
 
 
-def _uses(record: MutantRecord, exported: set[str], annotation_only: set[str] = frozenset()) -> list[str]:
+def _uses(record: MutantRecord, exported: set[str], annotation_only: set[str]) -> list[str]:
     if not record.uses:
         listed = [name for name in record.name.split(",") if name.split(".")[0] in exported]
         if listed:
