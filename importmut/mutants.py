@@ -74,16 +74,13 @@ def unified_diff(path: str, original: bytes, mutated: bytes) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines).replace("\r\n", "\n")
 
 
-TEST_FOLDERS = ("tests", "test")
-
-
 def is_test_code(relative: Path) -> bool:
     """A file pytest takes for tests or test set-up (`test_*.py`, `*_test.py`, `conftest.py`), or one in a
-    `tests` or `test` folder: not the code under test, and a deleted import there is a lint finding, not a gap
-    in the tests."""
+    `tests` folder: not the code under test, and a deleted import there is a lint finding, not a gap in the
+    tests. A `test` folder is not enough: it may be library code for the package's users (`django.test`)."""
     name = relative.name
-    return (name == "conftest.py" or (name.startswith("test_") or name.endswith("_test.py"))
-            or any(part in TEST_FOLDERS for part in relative.parts[:-1]))
+    return (name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py")
+            or "tests" in relative.parts[:-1])
 
 
 def source_files(config: Config) -> list[str]:

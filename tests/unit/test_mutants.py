@@ -205,12 +205,14 @@ def test_source_files_leave_out_test_code_inside_the_package_unless_named(write_
         "pkg/tests/__init__.py": "",
         "pkg/tests/helpers.py": "",
         "pkg/tests/test_named.py": "",
-        "pkg/sub/test/fixtures.py": "",
+        "pkg/sub/tests/fixtures.py": "",
+        "pkg/test/client.py": "",  # a `test` package may be library code (django.test)
+        "pkg/test/test_client.py": "",
         "test/__init__.py": "",  # a configured folder is mutated whatever its name
-        "test/runner.py": "",
+        "test/test_runner.py": "",
     })
-    assert source_files(load_config(root)) == ["pkg/__init__.py", "pkg/core.py", "pkg/testing.py",
-                                               "pkg/tests/test_named.py", "test/__init__.py", "test/runner.py"]
+    assert source_files(load_config(root)) == ["pkg/__init__.py", "pkg/core.py", "pkg/test/client.py",
+                                               "pkg/testing.py", "pkg/tests/test_named.py", "test/__init__.py"]
 
 
 def test_is_excluded_matches_the_path_or_the_file_name():
