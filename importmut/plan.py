@@ -4,8 +4,8 @@ A test is selected when it can notice the mutant:
 - it executes a line that uses an affected name (the coverage map);
 - the mutant breaks or changes what a module does while it is imported (a use at import time, a
   project module imported for its side effects and not surely imported above the statement, a hoisted
-  import, a forced fallback that does more than rebind the name or imports a project module), and the test's file or a conftest.py
-  above it imports that module, directly or not (the import graph);
+  import, a forced fallback that does more than rebind the name or imports a project module), and the
+  test's file or a conftest.py above it imports that module, directly or not (the import graph);
 - it imports an affected name from the module (`from pkg.mod import name`, a re-export), names it in a
   string (`mock.patch("pkg.mod.name")`), or imports a file that reaches it as an attribute of the module
   (`mod.name.attr` written outside mod);
@@ -26,6 +26,7 @@ from importmut.coverage_map import IMPORT_TIME, CoverageMap
 from importmut.import_graph import ImportGraph
 from importmut.live import LivePatch, LivePlanner
 from importmut.mutants import Mutant
+from importmut.sites import Site
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class Planner:
         # stops importing was surely imported above it (then the statement only bound names)
         return bool(self._files_no_longer_imported(mutant)) or site.star
 
-    def _plain_fallback(self, site) -> bool:
+    def _plain_fallback(self, site: Site) -> bool:
         """A fallback that only rebinds the names, and imports none of the project's modules (whose bodies, run
         for the first time, could change what any test sees)."""
         return site.plain_fallback and not any(name in self.graph.by_name for name in site.fallback_imports)

@@ -276,8 +276,7 @@ def parse_file(path: str, source: bytes) -> ParsedFile:
         site_scope = _scope_name(scope, qualnames)
         in_function = _enclosing_def(scope, qualnames)[1] is False
         bindings = _bindings(node, scope, positions, parents, qualnames)
-        plain = guarded and _plain_fallback(statement, parents, {binding.name for binding in bindings})
-        fallback_imports = _handler_imports(statement, parents) if plain else ()
+        fallback_imports = _plain_fallback(statement, parents, {b.name for b in bindings}) if guarded else None
         parsed.sites.append(
             Site(
                 path=path,
@@ -295,8 +294,8 @@ def parse_file(path: str, source: bytes) -> ParsedFile:
                 top_level=parents.get(statement) is module,
                 type_checking=type_checking,
                 import_error_guard=guarded,
-                plain_fallback=plain,
-                fallback_imports=fallback_imports,
+                plain_fallback=fallback_imports is not None,
+                fallback_imports=fallback_imports or (),
                 future=isinstance(node, cst.ImportFrom) and _dotted(node.module) == "__future__",
                 star=isinstance(node, cst.ImportFrom) and isinstance(node.names, cst.ImportStar),
                 pragma_skip=pragma,
@@ -332,55 +331,47 @@ def _guards(statement: cst.CSTNode, parents: dict) -> tuple[bool, bool]:
     return type_checking, guarded
 
 
-def _plain_fallback(statement: cst.CSTNode, parents: dict, names: set[str]) -> bool:
-    """Whether the `try` around an import holds nothing else (no other statement, no `else`), and its
-    handlers only `pass` or rebind the import's own names to plain values or other imports."""
+def _plain_fallback(statement: cst.CSTNode, parents: dict, names: set[str]) -> tuple[str, ...] | None:
+    """When the `try` around an import holds nothing else (no other statement, no `else`), and its handlers
+    only `pass` or rebind the import's own names to plain values or other (absolute) imports: the modules
+    those handlers import (`from pkg import compat as json`: pkg, pkg.compat). Otherwise None."""
     node = parents.get(statement)
     if not isinstance(node, cst.IndentedBlock):
-        return False
+        return None
     owner = parents.get(node)
     if not isinstance(owner, cst.Try) or owner.body is not node or owner.orelse is not None:
-        return False
+        return None
     if len(node.body) != 1 or len(getattr(statement, "body", ())) != 1:
-        return False
+        return None
+    imported: list[str] = []
     for handler in owner.handlers:
         for line in handler.body.body:
             if not isinstance(line, cst.SimpleStatementLine):
-                return False
+                return None
             for small in line.body:
                 if isinstance(small, cst.Pass):
                     continue
                 if isinstance(small, (cst.Import, cst.ImportFrom)):
                     if isinstance(small.names, cst.ImportStar) or (
                             isinstance(small, cst.ImportFrom) and small.relative):
-                        return False
+                        return None
                     bound = {_dotted(a.asname.name) if a.asname else _dotted(a.name).split(".")[0]
                              for a in small.names}  # type: ignore[union-attr]
                     if not bound <= names:
-                        return False
+                        return None
+                    if isinstance(small, cst.Import):
+                        imported += [_dotted(alias.name) for alias in small.names]
+                    else:
+                        base = _dotted(small.module)
+                        imported += [base, *(f"{base}.{_dotted(a.name)}"
+                                             for a in small.names)]  # type: ignore[union-attr]
                     continue
                 if not isinstance(small, cst.Assign) or not _plain_value(small.value):
-                    return False
+                    return None
                 for target in small.targets:
                     if not isinstance(target.target, cst.Name) or target.target.value not in names:
-                        return False
-    return True
-
-
-def _handler_imports(statement: cst.CSTNode, parents: dict) -> tuple[str, ...]:
-    """The modules the handlers of the `try` around a plain fallback import (absolute ones only: a plain
-    fallback has no relative import)."""
-    owner = parents.get(parents.get(statement))
-    found: list[str] = []
-    for handler in owner.handlers:
-        for line in handler.body.body:
-            for small in line.body:
-                if isinstance(small, cst.Import):
-                    found += [_dotted(alias.name) for alias in small.names]
-                elif isinstance(small, cst.ImportFrom):
-                    base = _dotted(small.module)
-                    found += [base] + [f"{base}.{_dotted(alias.name)}" for alias in small.names]  # type: ignore[union-attr]
-    return tuple(dict.fromkeys(found))
+                        return None
+    return tuple(dict.fromkeys(imported))
 
 
 def _plain_value(value: cst.BaseExpression) -> bool:
