@@ -143,16 +143,40 @@ def pytest_load_initial_conftests(early_config, parser, args):
     yield
 
 
+# Report files a project's options have pytest or a plugin write at the end of every run (junitxml, pytest-html,
+# pytest-reportlog, pytest-json-report, allure), and the value that turns each off: importmut reads none of them,
+# and a path outside the sandbox would be the user's file, overwritten by every mutant run.
+REPORT_OPTIONS = {"xmlpath": None, "htmlpath": None, "report_log": None, "json_report": False,
+                  "allure_report_dir": None}
+
+
+def keep_writes_in_sandbox(option, log_file_in_ini=""):
+    """Turn off the project's report files, and send an absolute `--basetemp` or `log_file` back to pytest's
+    defaults (a numbered folder of its own; no log file): every parallel run would share them, and pytest
+    empties the basetemp folder when a session starts, under another run's tests. Relative paths stay: they
+    land in the run's own sandbox."""
+    for name, off in REPORT_OPTIONS.items():
+        if getattr(option, name, None):
+            setattr(option, name, off)
+    if getattr(option, "basetemp", None) and os.path.isabs(str(option.basetemp)):
+        option.basetemp = None
+    log_file = getattr(option, "log_file", None) or log_file_in_ini
+    if log_file and os.path.isabs(str(log_file)) and log_file != os.devnull:
+        option.log_file = os.devnull  # pytest reads the ini's value only where the option is unset
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
     """Run the tests in this process even where the project's options (`-n auto` in addopts) ask
     pytest-xdist to spread them over processes of its own: this plugin would not see them run, and
-    importmut already runs mutants in parallel. xdist decides in its own (later) pytest_configure."""
+    importmut already runs mutants in parallel. xdist decides in its own (later) pytest_configure, as
+    junitxml, tmp_path's factory and the log file do from the options `keep_writes_in_sandbox` changes."""
     option = config.option
     if getattr(option, "dist", "no") != "no" or getattr(option, "numprocesses", None):
         option.dist = "no"
         option.numprocesses = 0
         option.tx = []
+    keep_writes_in_sandbox(option, config.getini("log_file"))
 
 
 def pytest_runtest_logstart(nodeid, location):

@@ -22,6 +22,9 @@ from importmut import scratch
 PLUGIN_MODULE = "_importmut_pytest_plugin"
 WORKER_MODULE = "_importmut_worker"
 LIVE_WORKER_MODULE = "_importmut_live_worker"
+# Variables that start coverage.py in every Python process (its own .pth file, and pytest-cov's for subprocesses):
+# importmut's runs are not the user's measurement, and a second tracer would slow every run and write data files
+MEASURING = ("COVERAGE_PROCESS_START", "COV_CORE_SOURCE", "COV_CORE_CONFIG", "COV_CORE_DATAFILE")
 WORKER_START_TIMEOUT = 300.0  # seconds for a warm worker to import pytest, plugins and dependencies
 
 
@@ -218,7 +221,8 @@ class PytestRunner:
             env["PYTHONDONTWRITEBYTECODE"] = "1"
         env["IMPORTMUT_SANDBOX"] = str(sandbox_root)
         env["IMPORTMUT_PACKAGES"] = ",".join(self.packages)
-        for key in ("IMPORTMUT_COVERAGE", "IMPORTMUT_COVERAGE_SOURCE", "IMPORTMUT_SELECT", "IMPORTMUT_RESULTS"):
+        for key in ("IMPORTMUT_COVERAGE", "IMPORTMUT_COVERAGE_SOURCE", "IMPORTMUT_SELECT", "IMPORTMUT_RESULTS",
+                    *MEASURING):
             env.pop(key, None)
         return env
 

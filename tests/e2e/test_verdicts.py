@@ -268,3 +268,29 @@ def test_addopts_that_move_or_measure_the_tests_give_the_same_verdicts_and_live_
     assert live_runs["with addopts"] == live_runs["plain"]
     assert not live_runs["plain"].startswith("live runs:             0 ")
     assert not (root / ".coverage").exists()
+
+
+# a test that writes through tmp_path and logs: what pytest's --basetemp and log_file would catch
+PROJECT_WRITES = {
+    "pkg/__init__.py": "",
+    "pkg/store.py": ("import json\nimport logging\n\nlog = logging.getLogger(__name__)\n\n\n"
+                     "def save(path, value):\n    log.warning('saving %s', path.name)\n"
+                     "    path.write_text(json.dumps(value))\n"),
+    "tests/test_store.py": ("import json\n\nfrom pkg.store import save\n\n\ndef test_save(tmp_path):\n"
+                            "    save(tmp_path / 'v.json', [1])\n"
+                            "    assert json.loads((tmp_path / 'v.json').read_text()) == [1]\n"),
+}
+
+
+def test_report_files_and_folders_the_projects_options_put_outside_it_are_never_written(tmp_path):
+    """A project's absolute `--junitxml`, `--basetemp` and `log_file` would have every mutant run overwrite the
+    user's files (and the parallel runs empty each other's basetemp): importmut's runs write none of them."""
+    outside = tmp_path / "outside"
+    options = f"--junitxml={outside}/junit.xml --basetemp={outside}/basetemp"
+    pyproject = f'{PYPROJECT}addopts = "{options}"\nlog_file = "{outside}/run.log"\nlog_file_level = "WARNING"\n'
+    root = write(tmp_path / "writes", {**PROJECT_WRITES, "pyproject.toml": pyproject})
+    result = run_cli("run", str(root), "-j", "2", "--no-cache", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert statuses(root / "reports") == {"pkg/store.py::delete::<module>::json": "Killed",
+                                          "pkg/store.py::delete::<module>::logging": "Killed"}
+    assert not outside.exists()
