@@ -6,8 +6,10 @@ Runs `importmut run` on a temporary copy of PROJECT with one more pytest plugin 
 PYTHONPATH) that timestamps each test run: the process start (from /proc: the fork, or the exec), pytest's
 plugins loaded, configure, session start, collection done (the project's modules and the test files
 imported), session finish, and the tests' own durations (setup + call + teardown). The baseline run is left
-out. importmut's own per-mutant duration (importmut.json) minus the child's lifetime is the harness cost
-(starting the child, reading its results). `importmut list` is timed separately for the mutant catalogue.
+out. A child forked from the session a warm worker holds inherits that session's start-up, configuration and
+session start: they count as nothing in its run, and its collection begins at the fork. importmut's own
+per-mutant duration (importmut.json) minus the child's lifetime is the harness cost (starting the child,
+reading its results). `importmut list` is timed separately for the mutant catalogue.
 Linux only (/proc).
 """
 
@@ -45,6 +47,7 @@ def _process_start():
 
 
 _T["start"] = _process_start()
+_T["pid"] = os.getpid()
 
 
 def pytest_configure(config):
@@ -53,6 +56,10 @@ def pytest_configure(config):
 
 def pytest_sessionstart(session):
     _T["sessionstart"] = time.time()
+
+
+def pytest_collection(session):
+    _T["collection"] = time.time()  # after a warm worker's held session forked the child (its hook is tryfirst)
 
 
 def pytest_collection_finish(session):
@@ -70,6 +77,7 @@ def pytest_runtest_logreport(report):
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session):
     _T["finish"] = time.time()
+    _T["held"] = os.getpid() != _T["pid"]  # the session began in the process this child was forked from
     _T.setdefault("collected", _T["finish"])
     fd = os.open(os.environ["BENCH_PHASES"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     os.write(fd, (json.dumps(_T) + "\n").encode())
@@ -77,7 +85,15 @@ def pytest_sessionfinish(session):
 '''
 
 
+def held(run: dict) -> bool:
+    """Whether the child was forked from a session the warm worker holds (worker.py): it inherits that
+    session's start-up, configuration and session start, whose timestamps predate the child."""
+    return bool(run.get("held"))
+
+
 def summarize(runs: list[dict], durations_ms: list[int]) -> dict[str, dict[str, float]]:
+    runs = [{**r, **dict.fromkeys(("start", "plugin", "configure", "sessionstart"), r["collection"])} if held(r)
+            else r for r in runs]
     phases = {
         "startup (process start -> pytest plugins loaded)": [r["plugin"] - r["start"] for r in runs],
         "configure": [r["configure"] - r["plugin"] for r in runs],
@@ -154,8 +170,10 @@ def main(argv: list[str] | None = None) -> int:
             "median_tests_per_run": statistics.median(r["ntests"] for r in mutant_runs) if mutant_runs else 0,
             "per_run": table,
         }
+        result["runs_from_a_held_session"] = sum(held(r) for r in mutant_runs)
         lines = [f"{args.project}: importmut --isolation {args.isolation} -j {args.jobs}: {len(mutant_runs)} test runs "
-                 f"({len(failed)} with a failure), median {result['median_tests_per_run']} test(s) per run",
+                 f"({len(failed)} with a failure, {result['runs_from_a_held_session']} forked from a held session), "
+                 f"median {result['median_tests_per_run']} test(s) per run",
                  f"wall {wall:.1f}s: " + ", ".join(f"{k} {v:.1f}s" for k, v in performance.items())
                  + f"; outside those phases (interpreter start, mutant catalogue, reports) "
                  f"{wall - sum(performance.values()):.1f}s (`importmut list` alone: {catalogue_seconds:.1f}s)", "",

@@ -27,7 +27,8 @@ the name while the module is imported, no project module that stops being import
 Nothing is live when a project module was imported before the baseline's coverage started (a plugin named
 with `-p` in addopts), as its import-time reads were not seen. The worker also refuses doctests (which run in
 a copy of the globals), generators and coroutine functions (one made while the tests were collected keeps
-the old code), and a session that started a thread while it collected the tests (a fork keeps only one).
+the old code), and a session its forked children could not share (worker.sharing_problem: a thread, a
+process, or a conftest.py's pytest_sessionstart).
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ import inspect
 import json
 import os
 import sys
-import threading
 import types
 
 import _importmut_worker as worker
@@ -75,26 +74,6 @@ def _mutated_code(module, qualname, source):
     return function, found[0]
 
 
-# Plugins whose threads a forked child can do without. pytest-rerunfailures starts a server for pytest-xdist's
-# workers in every session where xdist is installed, also when no worker will connect (importmut's runs start
-# none); without the exception, every mutant of such a project would be imported fresh.
-SPARED_THREADS = ("pytest_rerunfailures",)
-
-
-def _threads_in_the_way():
-    """Threads other than this one that a fork would leave behind, and that may hold what the child needs."""
-    found = []
-    for thread in threading.enumerate():
-        if thread is threading.current_thread():
-            continue
-        target = getattr(thread, "_target", None)  # what Thread(target=...) runs; a subclass runs itself
-        bound_to = getattr(target, "__self__", None)
-        runs = type(bound_to) if bound_to is not None else (target if target is not None else type(thread))
-        if str(getattr(runs, "__module__", "")).split(".")[0] not in SPARED_THREADS:
-            found.append(thread)
-    return found
-
-
 class _Server:
     """A plugin for the live session: once the tests are collected, it serves mutants instead of running them."""
 
@@ -113,8 +92,9 @@ class _Server:
     def pytest_runtestloop(self, session):
         if session.testsfailed:  # collection errors: no session to serve from
             return None
-        if _threads_in_the_way():  # a fork would carry the main thread only
-            self.problem = "the tests started a thread while they were collected"
+        problem = worker.sharing_problem(session.config)
+        if problem:
+            self.problem = f"the live session cannot be forked: {problem}"
             return None
         self.started = True
         self.session = session
@@ -164,7 +144,7 @@ class _Server:
     def _child(self, job):
         code = 70
         try:
-            worker.begin_child(job["log"])
+            worker.begin_child(job["log"], self.session.config)
             module, function = self.job_patch
             for name in job["delete"]:
                 delattr(module, name)

@@ -15,12 +15,12 @@ import time
 
 import pytest
 
-RESULTS = os.environ.get("IMPORTMUT_RESULTS")
 COVERAGE_FILE = os.environ.get("IMPORTMUT_COVERAGE")
 COVERAGE_SOURCE = os.environ.get("IMPORTMUT_COVERAGE_SOURCE", "")
 PACKAGES = [name for name in os.environ.get("IMPORTMUT_PACKAGES", "").split(",") if name]
 SANDBOX = os.environ.get("IMPORTMUT_SANDBOX", "")
-SELECT = os.environ.get("IMPORTMUT_SELECT")  # a file of test ids: run only those, in that order
+# IMPORTMUT_SELECT (a file of test ids: run only those, in that order) and IMPORTMUT_RESULTS are read when used:
+# a warm worker's session imports this plugin once, before the job that sets them
 
 _tests = {}
 _collection_errors = []
@@ -95,9 +95,10 @@ def _record(nodeid, outcome, duration, message="", evidence=()):
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session, config, items):
-    if not SELECT:
+    select = os.environ.get("IMPORTMUT_SELECT")
+    if not select:
         return
-    with open(SELECT, encoding="utf-8") as handle:
+    with open(select, encoding="utf-8") as handle:
         order = {nodeid: index for index, nodeid in enumerate(handle.read().splitlines())}
     kept = sorted((item for item in items if item.nodeid in order), key=lambda item: order[item.nodeid])
     dropped = [item for item in items if item.nodeid not in order]
@@ -240,9 +241,10 @@ def pytest_sessionfinish(session, exitstatus):
     if _coverage is not None:
         _coverage.stop()
         _coverage.save()
-    if not RESULTS:
+    results = os.environ.get("IMPORTMUT_RESULTS")
+    if not results:
         return
-    write_results(RESULTS, session, exitstatus)
+    write_results(results, session, exitstatus)
     if os.environ.get("IMPORTMUT_FORKED"):
         # a forked child is thrown away: skip pytest's unconfigure (a full gc.collect() among others)
         sys.stdout.flush()

@@ -233,15 +233,17 @@ class PytestRunner:
         log = self.plugin_dir / f"{module}-{sandbox_root.parent.name}.log"
         return WarmWorker(command, sandbox_root, self._environment(sandbox_root), log)
 
-    def _worker(self, sandbox_root: Path) -> WarmWorker | None:
-        """The sandbox's warm worker, started on first use; None once workers turned out unusable."""
+    def _worker(self, sandbox_root: Path, options: list[str]) -> WarmWorker | None:
+        """The sandbox's warm worker, started on first use with the runs' pytest options (for the session it
+        holds); None once workers turned out unusable."""
         with self._lock:
             if self.isolation not in ("fork", "live"):
                 return None
             worker = self._workers.get(sandbox_root)
             if worker is not None and worker.process.poll() is None:
                 return worker
-            worker = self._workers[sandbox_root] = self._new_worker(WORKER_MODULE, sandbox_root)
+            session = json.dumps({"options": options, "tests": list(self.tests)})
+            worker = self._workers[sandbox_root] = self._new_worker(WORKER_MODULE, sandbox_root, session)
         problem = worker.ready(WORKER_START_TIMEOUT)  # each sandbox serves one run at a time: no one else waits
         if problem is None:
             return worker
@@ -323,11 +325,11 @@ class PytestRunner:
                 exit_code, timed_out = self._run_live(sandbox_root, job, timeout)
             if exit_code is None and self.isolation in ("fork", "live") and coverage_file is None:
                 job = {"args": args, "env": job_env, "cwd": str(sandbox_root), "log": str(output_path)}
-                worker = self._worker(sandbox_root)
+                worker = self._worker(sandbox_root, self._args(extra_args, ()))
                 try:
                     if worker is not None:
                         exit_code, timed_out = worker.run(job, timeout, self.groups)
-                except WorkerDied:
+                except (WorkerDied, Refused):  # a fresh process runs it
                     exit_code = None
             if exit_code is None:
                 env = {**self._environment(sandbox_root, write_bytecode=coverage_file is not None), **job_env}

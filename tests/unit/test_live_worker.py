@@ -94,6 +94,7 @@ def test_a_deleted_global_fails_its_users_only_in_that_child(live):
     broken = run("test_stamp", delete=["time"])
     assert broken.failed == ["test_clock.py::test_stamp"]
     assert "name 'time' is not defined" in broken.tests["test_clock.py::test_stamp"].message
+    assert "1 failed" in broken.output  # pytest's report reaches the child's own log, not the worker's
     assert run("test_dump", delete=["time"]).passed == ["test_clock.py::test_dump"]
     assert run("test_stamp").passed == ["test_clock.py::test_stamp"]  # the worker's module is untouched
     assert runner.live_runs == 3 and runner.refused == {}

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import importmut.worker
 from importmut.runner import PytestRunner
 
@@ -121,3 +123,114 @@ def test_a_plugin_that_imports_the_project_makes_the_worker_refuse_and_the_runne
     assert runner.isolation == "process"
     assert runner.warnings == ["loading the plugins and dependencies imported myproj; each mutant runs in a fresh "
                                "process (--isolation process)"]
+
+
+OPTIONS = ["-p", "no:cacheprovider", "-q"]
+
+
+def _held_project(tmp_path: Path, conftest: str = "") -> Path:
+    """A project whose conftest.py and module note which process imported them, with a passing and a failing
+    test file."""
+    project = tmp_path / "held"
+    (project / "myproj").mkdir(parents=True)
+    (project / "myproj" / "__init__.py").write_text("")
+    (project / "myproj" / "mod.py").write_text(RECORDER)
+    (project / "conftest.py").write_text(RECORDER + conftest)
+    (project / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
+    (project / "test_pass.py").write_text("import myproj.mod\n\n\ndef test_pass():\n    print('own output')\n")
+    (project / "test_fail.py").write_text("def test_fail():\n    assert False\n")
+    return project
+
+
+class _Worker:
+    """The worker script as the runner starts it, holding a session with OPTIONS over the whole project."""
+
+    def __init__(self, tmp_path: Path, project: Path) -> None:
+        self.tmp_path = tmp_path
+        env = {**os.environ, "PYTHONPATH": str(project), "IMPORT_LOG": str(tmp_path / "imports.log"),
+               "IMPORTMUT_PACKAGES": "myproj"}
+        for key in ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
+            env.pop(key, None)
+        session = {"options": OPTIONS, "tests": ["."]}
+        self.process = subprocess.Popen([sys.executable, str(WORKER), "[]", json.dumps(session)], cwd=project,
+                                        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.project = project
+        self.first = json.loads(self.process.stdout.readline())
+
+    def job(self, args: list[str], log: Path) -> dict:
+        """Send one job; the answers it gets."""
+        job = {"args": args, "env": {}, "cwd": str(self.project), "log": str(log)}
+        self.process.stdin.write(json.dumps(job) + "\n")
+        self.process.stdin.flush()
+        answer = json.loads(self.process.stdout.readline())
+        if "pid" in answer:
+            answer.update(json.loads(self.process.stdout.readline()))
+        return answer
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def test_children_are_forked_from_a_held_session_and_collect_only_their_jobs_tests(tmp_path):
+    """conftest.py is loaded once, by the session the worker holds; each child imports the project fresh and
+    runs the job's own test files, with its output in its own log."""
+    worker = _Worker(tmp_path, _held_project(tmp_path))
+    try:
+        assert worker.first == {"ready": True, "session": True}
+        passing = [worker.job([*OPTIONS, "test_pass.py"], tmp_path / f"pass{run}.txt") for run in range(2)]
+        failing = worker.job([*OPTIONS, "test_fail.py"], tmp_path / "fail.txt")
+    finally:
+        worker.close()
+    assert [answer["exit"] for answer in passing] == [0, 0]
+    assert failing["exit"] == 1
+    imports = _imports(tmp_path / "imports.log")
+    children = {answer["pid"] for answer in passing}
+    assert imports["myproj.mod"] == children
+    assert len(imports["conftest"]) == 1
+    assert not imports["conftest"] & (children | {worker.process.pid, failing["pid"]})  # the holder's
+    assert "1 passed" in (tmp_path / "pass1.txt").read_text()
+    assert "1 failed" in (tmp_path / "fail.txt").read_text()
+
+
+def test_a_job_with_other_options_than_the_held_sessions_is_refused(tmp_path):
+    worker = _Worker(tmp_path, _held_project(tmp_path))
+    try:
+        answer = worker.job(["-p", "no:cacheprovider", "-x", "test_pass.py"], tmp_path / "run.txt")
+    finally:
+        worker.close()
+    assert answer == {"refused": "the run's options are not the held session's"}
+
+
+@pytest.mark.parametrize("conftest, reason", [
+    ("import myproj\n", "the session imported myproj before collecting (conftest.py or a plugin)"),
+    ("import threading, time\nthreading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n",
+     "the session started a thread"),
+    ("import subprocess, sys\nSERVER = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])\n",
+     "the session started a process"),
+    ("def pytest_sessionstart(session):\n    pass\n", "has a pytest_sessionstart"),
+])
+def test_a_session_children_could_not_share_leaves_each_child_to_start_pytest_itself(tmp_path, conftest, reason):
+    worker = _Worker(tmp_path, _held_project(tmp_path, conftest))
+    try:
+        answers = [worker.job([*OPTIONS, "test_pass.py"], tmp_path / f"run{run}.txt") for run in range(2)]
+    finally:
+        worker.close()
+    assert worker.first["ready"] is True
+    assert reason in worker.first["session"]
+    assert [answer["exit"] for answer in answers] == [0, 0]
+    assert {answer["pid"] for answer in answers} <= _imports(tmp_path / "imports.log")["conftest"]
+
+
+def test_the_runner_runs_a_job_the_held_session_refuses_in_a_fresh_process(tmp_path, monkeypatch):
+    project = _held_project(tmp_path)
+    monkeypatch.setenv("IMPORT_LOG", str(tmp_path / "imports.log"))
+    runner = PytestRunner(sys.executable, ("-p", "no:cacheprovider"), ("test_pass.py",), ["."], ["myproj"],
+                          isolation="fork")
+    try:
+        held = runner.run(project, extra_args=["-q"])
+        other = runner.run(project, extra_args=["-x"])  # the worker holds a session with -q
+    finally:
+        runner.close()
+    assert held.passed == other.passed == ["test_pass.py::test_pass"]
+    assert runner.isolation == "fork" and runner.warnings == []
