@@ -180,6 +180,16 @@ def pytest_configure(config):
     keep_writes_in_sandbox(option, config.getini("log_file"))
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session):
+    """End a session whose collection failed as a failed session. pytest would raise its Interrupted, a
+    KeyboardInterrupt, whose report (the terminal's pytest_keyboard_interrupt) parses the source of every
+    frame: about 100 ms in each run that a mutant kills while the tests are imported. importmut reads the
+    collection errors from the results either way."""
+    if session.testsfailed and not session.config.option.continue_on_collection_errors:
+        raise session.Failed(f"{session.testsfailed} error(s) during collection")
+
+
 def pytest_runtest_logstart(nodeid, location):
     _current[0] = nodeid
     if _coverage is not None:

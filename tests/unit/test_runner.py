@@ -2,6 +2,8 @@
 
 import sys
 
+import pytest
+
 from importmut.runner import PytestRunner
 
 
@@ -20,3 +22,19 @@ def test_runs_start_no_coverage_measurement_of_the_users_environment(monkeypatch
     assert not {"COVERAGE_PROCESS_START", "COV_CORE_SOURCE", "COV_CORE_DATAFILE"} & set(env)
     assert env["SOMETHING_ELSE"] == "kept"
     assert env["IMPORTMUT_SANDBOX"] == str(tmp_path)
+
+
+@pytest.mark.parametrize("isolation", ["process", "fork"])
+def test_a_collection_error_ends_the_run_as_failed_not_interrupted(tmp_path, isolation):
+    """pytest's Interrupted (a KeyboardInterrupt) has its report parse the source of every frame, about 100 ms in
+    each run a mutant kills at import time; the plugin ends such a run as failed, with the error in the results."""
+    (tmp_path / "test_broken.py").write_text("value = undefined_name\n\n\ndef test_value():\n    pass\n")
+    runner = PytestRunner(sys.executable, ("-q",), ("test_broken.py",), ["."], ["pkg"], isolation=isolation)
+    try:
+        run = runner.run(tmp_path, extra_args=["-x", "--tb=line"])
+    finally:
+        runner.close()
+    assert run.exit_code == 1
+    assert [nodeid for nodeid, _ in run.collection_errors] == ["test_broken.py"]
+    assert "NameError: name 'undefined_name' is not defined" in run.collection_errors[0][1]
+    assert "KeyboardInterrupt" not in run.output and "Interrupted" not in run.output
