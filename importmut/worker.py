@@ -266,28 +266,32 @@ class _SessionHolder:
         os.close(self.verdict)
         self.verdict = None
 
-    @pytest.hookimpl(tryfirst=True)
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_collection(self, session):
+        """Serve the jobs before any plugin collects (a wrapper's first half runs before every implementation);
+        in a job's child, let the session go on with the job's tests."""
         loaded = _project_modules(self.packages)
         problem = sharing_problem(session.config)
         if loaded:
             self.tell(f"the session imported {loaded[0]} before collecting (conftest.py or a plugin)")
-        elif problem:
+            end_child(0)
+        if problem:
             self.tell(problem)
-        else:
-            self.tell("serving")
-            gc.collect()
-            gc.freeze()
-            try:
-                serve(self.answers, self._start, self._refuse, self.jobs)
-            except _JobChild as child:  # in the child: this session goes on, with the job's tests
-                self.in_job = True
-                begin_child(child.job["log"], session.config)
-                os.environ.update(child.job["env"])
-                os.environ["IMPORTMUT_FORKED"] = "1"  # the plugin ends the child as soon as results are written
-                session.config.args = child.job["args"][len(self.options):]
-                return None
-        end_child(0)
+            end_child(0)
+        self.tell("serving")
+        gc.collect()
+        gc.freeze()
+        try:
+            serve(self.answers, self._start, self._refuse, self.jobs)
+            end_child(0)  # stdin closed: every job is served
+        except _JobChild as child:
+            job = child.job
+        self.in_job = True
+        begin_child(job["log"], session.config)
+        os.environ.update(job["env"])
+        os.environ["IMPORTMUT_FORKED"] = "1"  # the plugin ends the child as soon as results are written
+        session.config.args = job["args"][len(self.options):]
+        yield
 
     def _refuse(self, job):
         if job["args"][:len(self.options)] != self.options or len(job["args"]) == len(self.options):
