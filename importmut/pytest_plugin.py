@@ -248,6 +248,7 @@ def write_results(path, session, exitstatus):
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
+    exitstatus = session.exitstatus  # as conftest.py's own pytest_sessionfinish may have set it, like pytest's end
     if _coverage is not None:
         _coverage.stop()
         _coverage.save()

@@ -298,11 +298,13 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("isolation", ["live", "fork"])
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_live_isolation_gives_the_fresh_verdict(case, tmp_path):
+def test_live_and_fork_isolation_give_the_fresh_verdict(case, isolation, tmp_path):
+    """Each case's verdicts were derived from fresh runs; a fork from a held session (or a live one) must agree."""
     files, expected = CASES[case]
     root = write(tmp_path / case, files)
-    result = run_cli("run", str(root), "--isolation", "live", "-q", "--no-cache",
+    result = run_cli("run", str(root), "--isolation", isolation, "-q", "--no-cache",
                      "--report-dir", str(tmp_path / "out"), cwd=root)
     assert result.returncode == 0, result.stderr
     assert statuses(tmp_path / "out") == expected
