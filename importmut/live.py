@@ -28,7 +28,7 @@ Nothing is live when a project module was imported before the baseline's coverag
 with `-p` in addopts), as its import-time reads were not seen. The worker also refuses doctests (which run in
 a copy of the globals), generators and coroutine functions (one made while the tests were collected keeps
 the old code), and a session its forked children could not share (worker.sharing_problem: a thread, a
-process, or a conftest.py's pytest_sessionstart).
+process, or a plugin of the project's own with pytest_sessionstart or pytest_sessionfinish).
 """
 
 from __future__ import annotations

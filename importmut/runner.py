@@ -24,7 +24,8 @@ WORKER_MODULE = "_importmut_worker"
 LIVE_WORKER_MODULE = "_importmut_live_worker"
 # Variables that start coverage.py in every Python process (its own .pth file, and pytest-cov's for subprocesses):
 # importmut's runs are not the user's measurement, and a second tracer would slow every run and write data files
-MEASURING = ("COVERAGE_PROCESS_START", "COV_CORE_SOURCE", "COV_CORE_CONFIG", "COV_CORE_DATAFILE")
+MEASURING = ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG", "COV_CORE_SOURCE", "COV_CORE_CONFIG",
+             "COV_CORE_DATAFILE", "COV_CORE_CONTEXT")
 WORKER_START_TIMEOUT = 300.0  # seconds for a warm worker to import pytest, plugins and dependencies
 
 

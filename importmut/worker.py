@@ -104,20 +104,43 @@ def _project_modules(packages):
 
 def begin_child(log_path, config=None):
     """In a forked child: a session of its own (a timeout kills its whole group), output to its log. Forked
-    from inside a pytest session (`config`), pytest's capture of that session is started again on the log:
-    between tests it would give the output back to the process it was started in, and its temporary files
-    (with their offsets) would be shared with every other child."""
-    capture = config.pluginmanager.getplugin("capturemanager") if config is not None else None
-    if capture is not None:
-        capture.stop_global_capturing()
+    from inside a pytest session (`config`), it takes over what that session opened on its process's
+    output (`_take_over_outputs`)."""
     os.setsid()
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(log, 1)
     os.dup2(log, 2)
-    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-    if capture is not None:
-        capture.start_global_capturing()
-        capture.suspend_global_capture()
+    os.dup2(devnull, 0)
+    if config is not None:
+        _take_over_outputs(config, log, devnull)
+
+
+def _take_over_outputs(config, log, devnull):
+    """Make the session's capture and fault handler the child's own, without closing anything (a logging
+    handler may hold a capture file): the process's output they restore between tests, or dump a crash to,
+    becomes the child's log (stdin: nothing), and each capture file a private one, as it is shared (with its
+    offset) with the session's process and every other child."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    multi = getattr(capture, "_global_capturing", None)
+    for fd_capture in (getattr(multi, "in_", None), getattr(multi, "out", None), getattr(multi, "err", None)):
+        saved = getattr(fd_capture, "targetfd_save", None)
+        if not isinstance(saved, int):  # capturing sys.stdout only (or nothing): no descriptor of the process
+            continue
+        os.dup2(devnull if fd_capture.targetfd == 0 else log, saved)
+        if fd_capture.targetfd in (1, 2):
+            with tempfile.TemporaryFile() as private:
+                os.dup2(private.fileno(), fd_capture.tmpfile.fileno())
+    try:  # pytest's faulthandler writes to a copy of stderr it made while configuring (a file in pytest 7)
+        from _pytest import faulthandler as pytest_faulthandler
+
+        key = getattr(pytest_faulthandler, "fault_handler_stderr_fd_key", None) or getattr(
+            pytest_faulthandler, "fault_handler_stderr_key", None)
+        crash_output = config.stash.get(key, None) if key is not None else None
+        if crash_output is not None:
+            os.dup2(log, crash_output if isinstance(crash_output, int) else crash_output.fileno())
+    except Exception:  # noqa: BLE001 - a crash's dump then goes to the worker's log
+        pass
 
 
 def end_child(code):
@@ -228,18 +251,37 @@ def _child_processes():
 
 def sharing_problem(config):
     """Why children forked from this session could not each go on with it as if it were their own, or None:
-    a thread the fork would leave behind, a process they would all share, or a conftest.py's
-    pytest_sessionstart (what it makes for a session would be made once for all of them, and the first
-    child's pytest_sessionfinish could undo it under the next)."""
+    a thread the fork would leave behind, a process they would all share, or a plugin of the project's own
+    (conftest.py, or a module in the sandbox) with pytest_sessionstart or pytest_sessionfinish: what the
+    session's start (or configuration) made once for all of them, the first child's end could undo under the
+    next."""
     if threads_in_the_way():
         return "the session started a thread"
     if _child_processes():
         return "the session started a process"
+    sandbox = os.path.realpath(os.environ.get("IMPORTMUT_SANDBOX") or os.getcwd()) + os.sep
     for plugin in config.pluginmanager.get_plugins():
-        path = str(getattr(plugin, "__file__", None) or "")
-        if os.path.basename(path) == "conftest.py" and hasattr(plugin, "pytest_sessionstart"):
-            return f"{path} has a pytest_sessionstart"
+        path = getattr(plugin, "__file__", None)
+        if not isinstance(path, str) or not os.path.realpath(path).startswith(sandbox):
+            continue
+        for hook in ("pytest_sessionstart", "pytest_sessionfinish"):
+            if hasattr(plugin, hook):
+                return f"{os.path.relpath(path, sandbox)} has a {hook}"
     return None
+
+
+def _paths_beside(config, tests):
+    """The test paths of the session that are not the runs' own tests (from addopts or the options), which a
+    fresh run with other tests collects too; or why they cannot be told apart."""
+    held = [str(arg) for arg in config.args]
+    source = getattr(config, "args_source", None)  # pytest 7.2 and later
+    if source is not None and source.name != "ARGS":  # testpaths, or the current folder: only without tests
+        return []
+    if not tests:
+        return held if source is not None else "the session's test paths cannot be told apart"
+    if held[-len(tests):] != list(tests):
+        return "the session's test paths are not the runs' own"
+    return held[:-len(tests)]
 
 
 class _JobChild(Exception):
@@ -253,16 +295,18 @@ class _JobChild(Exception):
 class _SessionHolder:
     """A plugin for the held session: where collection would begin, it forks a child per job instead."""
 
-    def __init__(self, answers, packages, options, verdict):
+    def __init__(self, answers, packages, session, verdict):
         self.answers = answers
         self.jobs = os.fdopen(os.dup(0), "r")  # pytest's capturing takes sys.stdin away during the session
         self.packages = packages
-        self.options = options
+        self.options = session["options"]
+        self.tests = session["tests"]
         self.verdict = verdict  # a pipe to the worker: "serving", or why not
         self.in_job = False
 
     def tell(self, message):
-        os.write(self.verdict, message.encode("utf-8"))
+        """One line: a process the session started may hold the pipe open, so the worker reads no further."""
+        os.write(self.verdict, (" ".join(message.split()) + "\n").encode("utf-8"))
         os.close(self.verdict)
         self.verdict = None
 
@@ -271,13 +315,15 @@ class _SessionHolder:
         """Serve the jobs before any plugin collects (a wrapper's first half runs before every implementation);
         in a job's child, let the session go on with the job's tests."""
         loaded = _project_modules(self.packages)
-        problem = sharing_problem(session.config)
+        beside = _paths_beside(session.config, self.tests)
+        problem = sharing_problem(session.config) or (beside if isinstance(beside, str) else None)
         if loaded:
-            self.tell(f"the session imported {loaded[0]} before collecting (conftest.py or a plugin)")
-            end_child(0)
+            problem = f"the session imported {loaded[0]} before collecting (conftest.py or a plugin)"
         if problem:
             self.tell(problem)
-            end_child(0)
+            # the session ends as any would (pytest_sessionfinish, pytest_unconfigure), undoing what it made
+            raise session.Failed(f"importmut holds no session: {problem}")
+        held = list(session.config.args)
         self.tell("serving")
         gc.collect()
         gc.freeze()
@@ -290,11 +336,12 @@ class _SessionHolder:
         begin_child(job["log"], session.config)
         os.environ.update(job["env"])
         os.environ["IMPORTMUT_FORKED"] = "1"  # the plugin ends the child as soon as results are written
-        session.config.args = job["args"][len(self.options):]
+        tests = job["args"][len(self.options):]
+        session.config.args = [*beside, *tests] if tests else held  # what a fresh run with these arguments collects
         yield
 
     def _refuse(self, job):
-        if job["args"][:len(self.options)] != self.options or len(job["args"]) == len(self.options):
+        if job["args"][:len(self.options)] != self.options:
             return "the run's options are not the held session's"
         return None
 
@@ -306,7 +353,7 @@ class _SessionHolder:
 def _hold_session(answers, packages, session, verdict):
     """In the forked holder: start the session; it returns only in a job's child whose session ended
     before the plugin's own end (or in a holder that never served)."""
-    holder = _SessionHolder(answers, packages, session["options"], verdict)
+    holder = _SessionHolder(answers, packages, session, verdict)
     sys.path.insert(0, os.getcwd())  # what `python -m pytest` does
     code = 70
     try:
@@ -331,7 +378,7 @@ def hold_session(answers, packages, session):
         _hold_session(answers, packages, session, write_end)
     os.close(write_end)
     with os.fdopen(read_end, encoding="utf-8") as verdict:
-        why_not = verdict.read()
+        why_not = verdict.readline().strip()
     if why_not == "serving":
         say(answers, {"ready": True, "session": True})
         os.waitpid(pid, 0)

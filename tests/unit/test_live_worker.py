@@ -135,3 +135,19 @@ def test_a_module_imported_under_two_names_is_refused(tmp_path):
         assert runner.live_runs == 0 and list(runner.refused) == ["the module was imported under 2 names in the session"]
     finally:
         runner.close()
+
+
+def test_a_logging_handler_made_while_the_tests_were_collected_still_writes_in_each_child(tmp_path):
+    """A handler made while the live session collected holds that session's capture file: a child must not close
+    it (every log call would print a logging error to stderr, and a test reading stderr would fail)."""
+    logs = ("import logging\nimport sys\n\nLOG = logging.getLogger('clock')\n"
+            "LOG.addHandler(logging.StreamHandler(sys.stderr))\nLOG.propagate = False\n\n\n"
+            "def test_log(capsys):\n    LOG.warning('tick')\n"
+            "    assert 'Logging error' not in capsys.readouterr().err\n")
+    runner, run = _start(tmp_path, TESTS + "\n\n" + logs.replace("import logging\nimport sys\n\n", "import logging\nimport sys\n"))
+    try:
+        results = [run("test_log"), run("test_log")]
+    finally:
+        runner.close()
+    assert [result.passed for result in results] == [["test_clock.py::test_log"]] * 2
+    assert runner.live_runs == 2

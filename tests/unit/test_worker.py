@@ -3,6 +3,8 @@ refuses to serve (the runner then starts a fresh process per run)."""
 
 import json
 import os
+import select
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -128,7 +130,8 @@ def test_a_plugin_that_imports_the_project_makes_the_worker_refuse_and_the_runne
 OPTIONS = ["-p", "no:cacheprovider", "-q"]
 
 
-def _held_project(tmp_path: Path, conftest: str = "") -> Path:
+def _held_project(tmp_path: Path, conftest: str = "", files: dict[str, str] | None = None,
+                  ini: str = "") -> Path:
     """A project whose conftest.py and module note which process imported them, with a passing and a failing
     test file."""
     project = tmp_path / "held"
@@ -136,9 +139,11 @@ def _held_project(tmp_path: Path, conftest: str = "") -> Path:
     (project / "myproj" / "__init__.py").write_text("")
     (project / "myproj" / "mod.py").write_text(RECORDER)
     (project / "conftest.py").write_text(RECORDER + conftest)
-    (project / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
+    (project / "pyproject.toml").write_text("[tool.pytest.ini_options]\n" + ini)
     (project / "test_pass.py").write_text("import myproj.mod\n\n\ndef test_pass():\n    print('own output')\n")
     (project / "test_fail.py").write_text("def test_fail():\n    assert False\n")
+    for path, text in (files or {}).items():
+        (project / path).write_text(text)
     return project
 
 
@@ -148,14 +153,15 @@ class _Worker:
     def __init__(self, tmp_path: Path, project: Path) -> None:
         self.tmp_path = tmp_path
         env = {**os.environ, "PYTHONPATH": str(project), "IMPORT_LOG": str(tmp_path / "imports.log"),
-               "IMPORTMUT_PACKAGES": "myproj"}
+               "IMPORTMUT_PACKAGES": "myproj", "IMPORTMUT_SANDBOX": str(project), "PIDS": str(tmp_path / "pids")}
         for key in ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
             env.pop(key, None)
         session = {"options": OPTIONS, "tests": ["."]}
         self.process = subprocess.Popen([sys.executable, str(WORKER), "[]", json.dumps(session)], cwd=project,
                                         env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.project = project
-        self.first = json.loads(self.process.stdout.readline())
+        answered, _, _ = select.select([self.process.stdout], [], [], 60)
+        self.first = json.loads(self.process.stdout.readline()) if answered else {"no answer": "within 60 s"}
 
     def job(self, args: list[str], log: Path) -> dict:
         """Send one job; the answers it gets."""
@@ -168,6 +174,15 @@ class _Worker:
         return answer
 
     def close(self) -> None:
+        """End the worker, and what the project's conftest.py started (their pids in PIDS)."""
+        pids = self.tmp_path / "pids"
+        for pid in pids.read_text().split() if pids.exists() else []:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.process.poll() is None and not self.first.get("ready"):
+            self.process.kill()
         self.process.stdin.close()
         self.process.wait(timeout=30)
 
@@ -202,16 +217,30 @@ def test_a_job_with_other_options_than_the_held_sessions_is_refused(tmp_path):
     assert answer == {"refused": "the run's options are not the held session's"}
 
 
-@pytest.mark.parametrize("conftest, reason", [
-    ("import myproj\n", "the session imported myproj before collecting (conftest.py or a plugin)"),
-    ("import threading, time\nthreading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n",
+NOTE_PID = "\ndef note(pid):\n    with open(os.environ['PIDS'], 'a') as pids:\n        pids.write(f'{pid}\\n')\n\n\n"
+
+
+@pytest.mark.parametrize("conftest, files, reason", [
+    ("import myproj\n", {}, "the session imported myproj before collecting (conftest.py or a plugin)"),
+    ("import threading, time\nthreading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n", {},
      "the session started a thread"),
-    ("import subprocess, sys\nSERVER = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])\n",
-     "the session started a process"),
-    ("def pytest_sessionstart(session):\n    pass\n", "has a pytest_sessionstart"),
-])
-def test_a_session_children_could_not_share_leaves_each_child_to_start_pytest_itself(tmp_path, conftest, reason):
-    worker = _Worker(tmp_path, _held_project(tmp_path, conftest))
+    (NOTE_PID + "import subprocess, sys\nnote(subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']).pid)\n",
+     {}, "the session started a process"),
+    # a process forked before collection holds every descriptor the session had open: the worker must not wait
+    # for it to end
+    (NOTE_PID + "import multiprocessing, time\nSLEEPER = multiprocessing.get_context('fork').Process("
+     "target=time.sleep, args=(600,))\nSLEEPER.start()\nnote(SLEEPER.pid)\n", {}, "the session started a process"),
+    ("def pytest_sessionstart(session):\n    pass\n", {}, "conftest.py has a pytest_sessionstart"),
+    # made once while configuring, undone at each session's end: the second child would find nothing
+    ("import pathlib, shutil\n\n\ndef pytest_configure(config):\n    pathlib.Path('made').mkdir()\n\n\n"
+     "def pytest_sessionfinish(session):\n    shutil.rmtree('made')\n", {}, "conftest.py has a pytest_sessionfinish"),
+    ("pytest_plugins = ['dbplugin']\n", {"dbplugin.py": "def pytest_sessionstart(session):\n    pass\n"},
+     "dbplugin.py has a pytest_sessionstart"),
+], ids=["imports the project", "thread", "process", "forked process", "conftest sessionstart",
+        "conftest configure and sessionfinish", "plugin module sessionstart"])
+def test_a_session_children_could_not_share_leaves_each_child_to_start_pytest_itself(tmp_path, conftest, files,
+                                                                                     reason):
+    worker = _Worker(tmp_path, _held_project(tmp_path, conftest, files))
     try:
         answers = [worker.job([*OPTIONS, "test_pass.py"], tmp_path / f"run{run}.txt") for run in range(2)]
     finally:
@@ -234,3 +263,45 @@ def test_the_runner_runs_a_job_the_held_session_refuses_in_a_fresh_process(tmp_p
         runner.close()
     assert held.passed == other.passed == ["test_pass.py::test_pass"]
     assert runner.isolation == "fork" and runner.warnings == []
+
+
+def test_a_logging_handler_the_session_gave_the_capture_file_still_writes_in_each_child(tmp_path):
+    """logging.basicConfig() in conftest.py holds the session's capture file: a child must not close it (every
+    log call would then print a logging error, which a test reading stderr notices)."""
+    check = ("import logging\n\n\ndef test_log(capsys):\n    logging.getLogger('x').warning('hello')\n"
+             "    assert 'Logging error' not in capsys.readouterr().err\n")
+    worker = _Worker(tmp_path, _held_project(tmp_path, "import logging\nlogging.basicConfig()\n", {"test_log.py": check}))
+    try:
+        answers = [worker.job([*OPTIONS, "test_log.py"], tmp_path / f"run{run}.txt") for run in range(2)]
+    finally:
+        worker.close()
+    assert worker.first == {"ready": True, "session": True}
+    assert [answer["exit"] for answer in answers] == [0, 0], (tmp_path / "run1.txt").read_text()
+
+
+def test_test_paths_from_addopts_are_collected_beside_each_jobs_own(tmp_path):
+    """`addopts = "test_fail.py"` makes a fresh `pytest test_pass.py` collect both files; so must a child."""
+    project = _held_project(tmp_path, ini='addopts = "test_fail.py"\n')
+    fresh = subprocess.run([sys.executable, "-m", "pytest", *OPTIONS, "test_pass.py"], cwd=project,
+                           capture_output=True, env={**os.environ, "IMPORT_LOG": str(tmp_path / "fresh.log")})
+    worker = _Worker(tmp_path, project)
+    try:
+        answer = worker.job([*OPTIONS, "test_pass.py"], tmp_path / "run.txt")
+    finally:
+        worker.close()
+    assert worker.first == {"ready": True, "session": True}
+    assert answer["exit"] == fresh.returncode == 1
+
+
+def test_a_child_that_crashes_dumps_its_traceback_into_its_own_log(tmp_path):
+    """pytest's faulthandler writes to a copy of stderr made while the held session was configured: in a child
+    it must be the child's log, which importmut reports from when a run ends without results."""
+    crash = "import ctypes\n\n\ndef test_crash():\n    ctypes.string_at(0)\n"
+    worker = _Worker(tmp_path, _held_project(tmp_path, files={"test_crash.py": crash}))
+    try:
+        answer = worker.job([*OPTIONS, "test_crash.py"], tmp_path / "run.txt")
+    finally:
+        worker.close()
+    assert worker.first == {"ready": True, "session": True}
+    assert answer["exit"] != 0
+    assert "Fatal Python error: Segmentation fault" in (tmp_path / "run.txt").read_text()
