@@ -153,16 +153,19 @@ def end_child(code):
     os._exit(code)
 
 
+def become_job(job, config=None):
+    """In a forked child: begin it (`begin_child`) and give it the job's environment."""
+    begin_child(job["log"], config)
+    os.environ.update(job["env"])
+    os.environ["IMPORTMUT_FORKED"] = "1"  # the plugin may end the child as soon as results are written
+
+
 def _child(job):
     code = 70
     try:
-        begin_child(job["log"])
-        os.environ.update(job["env"])
-        os.environ["IMPORTMUT_FORKED"] = "1"  # the plugin may end the child as soon as results are written
+        become_job(job)
         os.chdir(job["cwd"])
         sys.path.insert(0, job["cwd"])  # what `python -m pytest` does
-        import pytest
-
         code = int(pytest.main(job["args"]))
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else 1
@@ -190,7 +193,7 @@ def say(answers, message):
 
 def warm(packages, names):
     """Load pytest, the plugins and the dependencies; why the worker is unusable, or None."""
-    _preload(["pytest", "tomllib"])
+    _preload(["tomllib"])
     _warm_up(packages, names)
     loaded = _project_modules(packages)
     if loaded:  # a plugin or a dependency imported the project: children would not import it fresh
@@ -272,16 +275,14 @@ def sharing_problem(config):
 
 def _paths_beside(config, tests):
     """The test paths of the session that are not the runs' own tests (from addopts or the options), which a
-    fresh run with other tests collects too; or why they cannot be told apart."""
+    fresh run with other tests collects too; None where they cannot be told apart."""
     held = [str(arg) for arg in config.args]
     source = getattr(config, "args_source", None)  # pytest 7.2 and later
     if source is not None and source.name != "ARGS":  # testpaths, or the current folder: only without tests
         return []
     if not tests:
-        return held if source is not None else "the session's test paths cannot be told apart"
-    if held[-len(tests):] != list(tests):
-        return "the session's test paths are not the runs' own"
-    return held[:-len(tests)]
+        return held if source is not None else None
+    return held[:-len(tests)] if held[-len(tests):] == list(tests) else None
 
 
 class _JobChild(Exception):
@@ -316,9 +317,12 @@ class _SessionHolder:
         in a job's child, let the session go on with the job's tests."""
         loaded = _project_modules(self.packages)
         beside = _paths_beside(session.config, self.tests)
-        problem = sharing_problem(session.config) or (beside if isinstance(beside, str) else None)
         if loaded:
             problem = f"the session imported {loaded[0]} before collecting (conftest.py or a plugin)"
+        elif beside is None:
+            problem = "the session's test paths cannot be told from the runs' own"
+        else:
+            problem = sharing_problem(session.config)
         if problem:
             self.tell(problem)
             # the session ends as any would (pytest_sessionfinish, pytest_unconfigure), undoing what it made
@@ -333,9 +337,7 @@ class _SessionHolder:
         except _JobChild as child:
             job = child.job
         self.in_job = True
-        begin_child(job["log"], session.config)
-        os.environ.update(job["env"])
-        os.environ["IMPORTMUT_FORKED"] = "1"  # the plugin ends the child as soon as results are written
+        become_job(job, session.config)
         tests = job["args"][len(self.options):]
         session.config.args = [*beside, *tests] if tests else held  # what a fresh run with these arguments collects
         yield
@@ -350,7 +352,7 @@ class _SessionHolder:
         raise _JobChild(job)
 
 
-def _hold_session(answers, packages, session, verdict):
+def _run_holder(answers, packages, session, verdict):
     """In the forked holder: start the session; it returns only in a job's child whose session ended
     before the plugin's own end (or in a holder that never served)."""
     holder = _SessionHolder(answers, packages, session, verdict)
@@ -375,7 +377,7 @@ def hold_session(answers, packages, session):
     pid = os.fork()
     if pid == 0:
         os.close(read_end)
-        _hold_session(answers, packages, session, write_end)
+        _run_holder(answers, packages, session, write_end)
     os.close(write_end)
     with os.fdopen(read_end, encoding="utf-8") as verdict:
         why_not = verdict.readline().strip()
