@@ -59,31 +59,67 @@ def _imports(log: Path) -> dict[str, set[int]]:
     return found
 
 
+OPTIONS = ["-p", "no:cacheprovider", "-q"]
+
+
+class _Worker:
+    """The worker script as the runner starts it: preloading `preload`, and holding a session with OPTIONS over
+    the whole project unless `session` is False."""
+
+    def __init__(self, tmp_path: Path, project: Path, site: Path | None = None, preload: tuple[str, ...] = (),
+                 session: bool = True, **env_changes: str) -> None:
+        self.tmp_path = tmp_path
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([*([str(site)] if site else []), str(project)]),
+               "IMPORT_LOG": str(tmp_path / "imports.log"), "IMPORTMUT_PACKAGES": "myproj",
+               "IMPORTMUT_SANDBOX": str(project), "PIDS": str(tmp_path / "pids"), **env_changes}
+        for key in ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
+            if key not in env_changes:
+                env.pop(key, None)
+        held = [json.dumps({"options": OPTIONS, "tests": ["."]})] if session else []
+        self.process = subprocess.Popen([sys.executable, str(WORKER), json.dumps(list(preload)), *held],
+                                        cwd=project, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True)
+        self.project = project
+        answered, _, _ = select.select([self.process.stdout], [], [], 60)
+        self.first = json.loads(self.process.stdout.readline()) if answered else {"no answer": "within 60 s"}
+
+    def job(self, args: list[str], log: Path) -> dict:
+        """Send one job; the answers it gets."""
+        job = {"args": args, "env": {}, "cwd": str(self.project), "log": str(log)}
+        self.process.stdin.write(json.dumps(job) + "\n")
+        self.process.stdin.flush()
+        answer = json.loads(self.process.stdout.readline())
+        if "pid" in answer:
+            answer.update(json.loads(self.process.stdout.readline()))
+        return answer
+
+    def close(self) -> None:
+        """End the worker, and what the project's conftest.py started (their pids in PIDS)."""
+        pids = self.tmp_path / "pids"
+        for pid in pids.read_text().split() if pids.exists() else []:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.process.poll() is None and not self.first.get("ready"):
+            self.process.kill()
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
 def _serve(tmp_path: Path, site: Path, project: Path, runs: int, **env_changes: str) -> tuple[dict, int, list[int]]:
-    """Start the worker (preloading `outside_helper`, a third-party module of the project), run the tests
-    `runs` times; its first answer, its pid and its children's pids."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(project)]),
-           "IMPORT_LOG": str(tmp_path / "imports.log"), "IMPORTMUT_PACKAGES": "myproj", **env_changes}
-    for key in ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
-        if key not in env_changes:
-            env.pop(key, None)
-    worker = subprocess.Popen([sys.executable, str(WORKER), json.dumps(["outside_helper"])], cwd=project, env=env,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    """Start the worker without a held session (preloading `outside_helper`, a third-party module of the
+    project), run the tests `runs` times; its first answer, its pid and its children's pids."""
+    worker = _Worker(tmp_path, project, site, ("outside_helper",), session=False, **env_changes)
     children = []
     try:
-        first = json.loads(worker.stdout.readline())
-        for run in range(runs if first.get("ready") else 0):
-            output = tmp_path / f"run{run}.txt"
-            job = {"args": ["-p", "no:cacheprovider", "-q", "test_one.py"], "env": {}, "cwd": str(project),
-                   "log": str(output)}
-            worker.stdin.write(json.dumps(job) + "\n")
-            worker.stdin.flush()
-            children.append(json.loads(worker.stdout.readline())["pid"])
-            assert json.loads(worker.stdout.readline()) == {"exit": 0}, output.read_text()
+        for run in range(runs if worker.first.get("ready") else 0):
+            answer = worker.job(["-p", "no:cacheprovider", "-q", "test_one.py"], tmp_path / f"run{run}.txt")
+            assert answer["exit"] == 0, (tmp_path / f"run{run}.txt").read_text()
+            children.append(answer["pid"])
     finally:
-        worker.stdin.close()
-        worker.wait(timeout=30)
-    return first, worker.pid, children
+        worker.close()
+    return worker.first, worker.process.pid, children
 
 
 def test_installed_plugins_are_loaded_once_and_the_projects_own_in_every_child(tmp_path):
@@ -127,9 +163,6 @@ def test_a_plugin_that_imports_the_project_makes_the_worker_refuse_and_the_runne
                                "process (--isolation process)"]
 
 
-OPTIONS = ["-p", "no:cacheprovider", "-q"]
-
-
 def _held_project(tmp_path: Path, conftest: str = "", files: dict[str, str] | None = None,
                   ini: str = "") -> Path:
     """A project whose conftest.py and module note which process imported them, with a passing and a failing
@@ -145,46 +178,6 @@ def _held_project(tmp_path: Path, conftest: str = "", files: dict[str, str] | No
     for path, text in (files or {}).items():
         (project / path).write_text(text)
     return project
-
-
-class _Worker:
-    """The worker script as the runner starts it, holding a session with OPTIONS over the whole project."""
-
-    def __init__(self, tmp_path: Path, project: Path) -> None:
-        self.tmp_path = tmp_path
-        env = {**os.environ, "PYTHONPATH": str(project), "IMPORT_LOG": str(tmp_path / "imports.log"),
-               "IMPORTMUT_PACKAGES": "myproj", "IMPORTMUT_SANDBOX": str(project), "PIDS": str(tmp_path / "pids")}
-        for key in ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
-            env.pop(key, None)
-        session = {"options": OPTIONS, "tests": ["."]}
-        self.process = subprocess.Popen([sys.executable, str(WORKER), "[]", json.dumps(session)], cwd=project,
-                                        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.project = project
-        answered, _, _ = select.select([self.process.stdout], [], [], 60)
-        self.first = json.loads(self.process.stdout.readline()) if answered else {"no answer": "within 60 s"}
-
-    def job(self, args: list[str], log: Path) -> dict:
-        """Send one job; the answers it gets."""
-        job = {"args": args, "env": {}, "cwd": str(self.project), "log": str(log)}
-        self.process.stdin.write(json.dumps(job) + "\n")
-        self.process.stdin.flush()
-        answer = json.loads(self.process.stdout.readline())
-        if "pid" in answer:
-            answer.update(json.loads(self.process.stdout.readline()))
-        return answer
-
-    def close(self) -> None:
-        """End the worker, and what the project's conftest.py started (their pids in PIDS)."""
-        pids = self.tmp_path / "pids"
-        for pid in pids.read_text().split() if pids.exists() else []:
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        if self.process.poll() is None and not self.first.get("ready"):
-            self.process.kill()
-        self.process.stdin.close()
-        self.process.wait(timeout=30)
 
 
 def test_children_are_forked_from_a_held_session_and_collect_only_their_jobs_tests(tmp_path):
