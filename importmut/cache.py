@@ -83,6 +83,7 @@ class ResultCache:
         tests = {nodeid: TestResult(*entry) for nodeid, entry in data["tests"].items()}
         run = TestRun(tests=tests, exit_code=data["exit_code"], rootdir=data["rootdir"], duration=data["duration"],
                       spawners=tuple(data.get("spawners", ())), early_modules=tuple(data.get("early", ())),
+                      module_runs={path: tuple(runs) for path, runs in data.get("module_runs", {}).items()},
                       reported=True)
         lines = {path: {int(line): frozenset(contexts) for line, contexts in by_line.items()}
                  for path, by_line in data["coverage"].items()}
@@ -93,6 +94,7 @@ class ResultCache:
             "tests": {nodeid: [r.outcome, r.duration, r.message] for nodeid, r in run.tests.items()},
             "exit_code": run.exit_code, "rootdir": run.rootdir, "duration": run.duration,
             "spawners": list(run.spawners), "early": list(run.early_modules),
+            "module_runs": {path: list(runs) for path, runs in run.module_runs.items()},
             "coverage": {path: {str(line): sorted(contexts) for line, contexts in by_line.items()}
                          for path, by_line in coverage.lines.items()},
         }

@@ -52,6 +52,25 @@ def _watch_subprocesses():
     subprocess.Popen.__init__ = init
     os.system = system
 
+_module_runs = {}  # baseline: each sandbox file run as a module -> [first, last] ordinal of its body's runs
+_runs_seen = [0]
+# the sandbox's path as given and as resolved: a module's file name is the one its sys.path entry spelled
+_in_sandbox = tuple({SANDBOX + os.sep, os.path.realpath(SANDBOX) + os.sep}) if SANDBOX else ()
+
+
+def _note_module_runs(event, args):
+    """An audit hook: every module body is run by `exec` (the import system's, or pytest's for test files and
+    conftest.py), whatever finder found it, and again if a test re-imports it. The order tells the planner
+    which of the project's modules were already imported when another was first imported: a statement that
+    imports one of those binds names and nothing more, in a session of the whole suite."""
+    if event == "exec":
+        filename = getattr(args[0], "co_filename", "")
+        if filename.startswith(_in_sandbox) and filename.endswith(".py"):
+            ordinal = _runs_seen[0]
+            _runs_seen[0] += 1
+            _module_runs.setdefault(filename, [ordinal, ordinal])[1] = ordinal
+
+
 if COVERAGE_FILE:
     try:
         import coverage
@@ -63,6 +82,8 @@ if COVERAGE_FILE:
         )
         _coverage.start()
         _watch_subprocesses()
+        if SANDBOX:
+            sys.addaudithook(_note_module_runs)
     except ImportError:  # the test interpreter has no coverage: no coverage map, same verdicts
         _coverage = None
 
@@ -240,6 +261,7 @@ def write_results(path, session, exitstatus):
         "rootdir": str(session.config.rootpath),
         "spawners": sorted(_spawners),
         "early": _early,
+        "module_runs": _module_runs,
         "finished": time.time(),
     }
     with open(path, "w", encoding="utf-8") as handle:

@@ -52,6 +52,9 @@ class TestRun:
     rootdir: str = ""  # pytest's rootdir: test ids are relative to it
     spawners: tuple[str, ...] = ()  # baseline only: tests that started a process
     early_modules: tuple[str, ...] = ()  # baseline only: project modules imported before coverage started
+    # baseline only: each file of the project run as a module (relative path) -> the ordinals of the first and
+    # the last run of its body, among all such runs
+    module_runs: dict[str, tuple[int, int]] = field(default_factory=dict)
     timed_out: bool = False
     duration: float = 0.0
     output: str = ""
@@ -361,6 +364,17 @@ class PytestRunner:
         return process.returncode, timed_out
 
 
+def _relative_runs(runs: dict[str, list[int]], sandbox_root: Path) -> dict[str, tuple[int, int]]:
+    """The plugin's module runs by absolute file name, keyed by the path relative to the sandbox."""
+    relative = {}
+    for filename, (first, last) in runs.items():
+        for root in (sandbox_root, sandbox_root.resolve()):
+            if Path(filename).is_relative_to(root):
+                relative[Path(filename).relative_to(root).as_posix()] = (first, last)
+                break
+    return relative
+
+
 def _read_results(path: Path, exit_code: int, timed_out: bool, duration: float, output: str,
                   sandbox_root: Path) -> TestRun:
     try:
@@ -384,6 +398,7 @@ def _read_results(path: Path, exit_code: int, timed_out: bool, duration: float, 
         rootdir=data.get("rootdir", ""),
         spawners=tuple(data.get("spawners", ())),
         early_modules=tuple(data.get("early", ())),
+        module_runs=_relative_runs(data.get("module_runs", {}), sandbox_root),
         timed_out=timed_out,
         duration=duration,
         output=output,

@@ -39,3 +39,34 @@ def test_a_collection_error_ends_the_run_as_failed_not_interrupted(tmp_path, iso
     assert [nodeid for nodeid, _ in run.collection_errors] == ["test_broken.py"]
     assert "NameError: name 'undefined_name' is not defined" in run.collection_errors[0][1]
     assert "KeyboardInterrupt" not in run.output and "Interrupted" not in run.output
+
+
+def test_the_baseline_reports_the_order_in_which_the_project_files_ran_as_modules(tmp_path):
+    """The planner reads from it which project modules were already imported when another was first imported;
+    a module a test re-imports has its last run apart from its first."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/base.py": "VALUE = 1\n",
+        "pkg/user.py": "from pkg import base\n",
+        "tests/test_first.py": "import pkg.base\n\n\ndef test_first():\n    pass\n",
+        "tests/test_second.py": "import importlib\n\nimport pkg.user\n\n\n"
+                                "def test_second():\n    importlib.reload(pkg.user)\n",
+    }
+    for relpath, text in files.items():
+        (tmp_path / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relpath).write_text(text)
+    runner = PytestRunner(sys.executable, ("-q",), ("tests",), ["."], ["pkg"])
+    try:
+        run = runner.run(tmp_path, coverage_file=tmp_path / "cov" / ".coverage", coverage_source=[tmp_path / "pkg"])
+    finally:
+        runner.close()
+    assert run.exit_code == 0, run.output
+    runs = run.module_runs
+    assert set(runs) == {"pkg/__init__.py", "pkg/base.py", "pkg/user.py", "tests/test_first.py",
+                         "tests/test_second.py"}
+    assert runs["tests/test_first.py"][0] < runs["pkg/__init__.py"][0] < runs["pkg/base.py"][0]
+    assert runs["pkg/base.py"] == (runs["pkg/base.py"][0],) * 2  # once
+    assert runs["pkg/base.py"][1] < runs["tests/test_second.py"][0] < runs["pkg/user.py"][0]
+    first, last = runs["pkg/user.py"]
+    assert first < last  # test_second reloaded it, after every test file ran
+    assert last > runs["tests/test_second.py"][1]
