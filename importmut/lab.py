@@ -219,7 +219,7 @@ class Lab:
         durations = {nodeid: result.duration for nodeid, result in baseline.tests.items()}
         self.rootdir_relative = rootdir.relative_to(root) if rootdir.is_relative_to(root) else Path(".")
         return Planner(coverage, graph, test_files, durations, baseline.spawners, self.config.root,
-                       baseline.early_modules)
+                       baseline.early_modules, baseline.module_runs)
 
     def _settings_key(self) -> str:
         """What shapes a test run besides the files: a change here invalidates every stored verdict."""

@@ -3,7 +3,8 @@
 A test is selected when it can notice the mutant:
 - it executes a line that uses an affected name (the coverage map);
 - the mutant breaks or changes what a module does while it is imported (a use at import time, a
-  project module imported for its side effects and not surely imported above the statement, a hoisted
+  project module imported for its side effects, neither surely imported above the statement nor imported in
+  the baseline before the mutated module was, a hoisted
   import, a forced fallback that does more than rebind the name or imports a project module), and the
   test's file or a conftest.py above it imports that module, directly or not (the import graph);
 - it imports an affected name from the module (`from pkg.mod import name`, a re-export), names it in a
@@ -55,12 +56,15 @@ def _conftest_dir(relpath: str) -> str | None:
 class Planner:
     def __init__(self, coverage: CoverageMap, graph: ImportGraph, test_files: dict[str, str],
                  durations: dict[str, float], spawners: tuple[str, ...] = (), root: Path | None = None,
-                 early_modules: tuple[str, ...] = ()) -> None:
+                 early_modules: tuple[str, ...] = (), module_runs: dict[str, tuple[int, int]] | None = None) -> None:
         """test_files maps each baseline test id to its file (relative to the project root); spawners are the
         tests that started a process, which may run any of the project's code out of coverage's sight;
         early_modules are the project modules pytest imported before any test file (a `-p` plugin), in every
-        run; root is for live patches (live.py)."""
+        run; module_runs gives, for each file the baseline ran as a module, the ordinals of its body's first
+        and last run; root is for live patches (live.py)."""
         self.spawners = set(spawners)
+        self.module_runs = module_runs or {}
+        self._ran_before: dict[str, frozenset[str]] = {}
         self.coverage = coverage
         self.graph = graph
         self.test_files = test_files
@@ -120,7 +124,7 @@ class Planner:
         if site.in_function:
             return False
         # a module-level import of the project's own code may be there for its side effects, unless what it
-        # stops importing was surely imported above it (then the statement only bound names)
+        # stops importing was surely imported above it, or before the module (then the statement only bound names)
         return bool(self._files_no_longer_imported(mutant)) or site.star
 
     def _plain_fallback(self, site: Site) -> bool:
@@ -134,7 +138,17 @@ class Planner:
         if mutant.operator == "drop-name":  # the statement still runs, for the other names
             kept = tuple(b.target for b in site.bindings if b.label != mutant.name)
             lost = lost - self.graph.project_files_imported_by(site, kept)
-        return lost - {site.path} - self.graph.imported_before(site.path, site.line)
+        return lost - {site.path} - self.graph.imported_before(site.path, site.line) - self.ran_before(site.path)
+
+    def ran_before(self, relpath: str) -> frozenset[str]:
+        """Files whose module body ran in the baseline, every time, before `relpath`'s first ran. In a session
+        of the whole suite, which runs the same code in the same order up to that point, each is in sys.modules
+        whenever `relpath`'s module body runs: a statement there that imports one only binds names."""
+        if relpath not in self._ran_before:
+            first = self.module_runs[relpath][0] if relpath in self.module_runs else -1
+            self._ran_before[relpath] = frozenset(path for path, (_, last) in self.module_runs.items()
+                                                  if last < first)
+        return self._ran_before[relpath]
 
     def plan(self, mutant: Mutant) -> TestPlan:
         selected: set[str] = set()

@@ -28,13 +28,14 @@ def make_project(root, files, operators=("delete",)):
     return mutants, graph
 
 
-def planner(graph, tests, lines=None, durations=None):
-    """A planner for test ids named `file::function`; `lines` maps relpath -> line -> test ids ("" = import time)."""
+def planner(graph, tests, lines=None, durations=None, module_runs=None):
+    """A planner for test ids named `file::function`; `lines` maps relpath -> line -> test ids ("" = import time);
+    `module_runs` maps relpath -> (first, last) ordinal of the module body's runs in the baseline."""
     coverage = CoverageMap({
         path: {line: frozenset(ids) for line, ids in by_line.items()} for path, by_line in (lines or {}).items()
     })
     test_files = {nodeid: nodeid.split("::")[0] for nodeid in tests}
-    return Planner(coverage, graph, test_files, durations or {})
+    return Planner(coverage, graph, test_files, durations or {}, module_runs=module_runs)
 
 
 # --- selection by coverage --------------------------------------------------------------------
@@ -330,6 +331,28 @@ def test_an_import_of_what_an_earlier_statement_surely_imported_does_not_act_at_
     assert plan.tests == ()
     plan = planner(graph, ["tests/test_mod.py::test_mod"]).plan(mutants["src/pkg/mod.py::delete::<module>::a,b"])
     assert plan.import_time is True
+
+
+def test_an_import_of_a_module_the_baseline_ran_before_the_importing_one_does_not_act_at_import_time(importers):
+    mutants, graph = importers
+    lines = {"src/pkg/side_effects.py": {1: [""], 2: [""], 3: [""], 6: [""], 7: [DIRECT]}}
+    registry = mutants["src/pkg/side_effects.py::delete::<module>::registry"]
+
+    def plan(**runs):
+        files = {f"src/pkg/{name}.py": ordinals for name, ordinals in runs.items()}
+        return planner(graph, ALL_TESTS, lines, module_runs=files).plan(registry)
+
+    # a test file imported registry.py before anything imported side_effects.py: in a session of the whole
+    # suite the statement only binds the name, so only the test that runs its use can notice
+    assert plan(registry=(3, 3), side_effects=(5, 5)).tests == (DIRECT,)
+    assert plan(registry=(3, 3), side_effects=(5, 5)).import_time is False
+    # side_effects.py imported registry.py first: removing the import may lose what registry.py's body does
+    assert set(plan(registry=(6, 6), side_effects=(5, 5)).tests) == IMPORTING
+    # registry.py ran first, and again after a test dropped it from sys.modules: that may be this statement's
+    assert plan(registry=(3, 7), side_effects=(5, 5)).import_time is True
+    # side_effects.py itself was never run in the baseline, or the baseline did not say: as before
+    assert plan(registry=(3, 3)).import_time is True
+    assert plan().import_time is True
 
 
 def test_a_module_level_star_import_acts_at_import_time(importers):
