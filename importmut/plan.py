@@ -143,7 +143,8 @@ class Planner:
     def ran_before(self, relpath: str) -> frozenset[str]:
         """Files whose module body ran in the baseline, every time, before `relpath`'s first ran. In a session
         of the whole suite, which runs the same code in the same order up to that point, each is in sys.modules
-        whenever `relpath`'s module body runs: a statement there that imports one only binds names."""
+        whenever `relpath`'s module body runs: a statement there that imports one only binds names. (The
+        baseline gives every run while the tests run the same ordinal, so their order is not relied on.)"""
         if relpath not in self._ran_before:
             first = self.module_runs[relpath][0] if relpath in self.module_runs else -1
             self._ran_before[relpath] = frozenset(path for path, (_, last) in self.module_runs.items()

@@ -52,8 +52,10 @@ def _watch_subprocesses():
     subprocess.Popen.__init__ = init
     os.system = system
 
+
 _module_runs = {}  # baseline: each sandbox file run as a module -> [first, last] ordinal of its body's runs
 _runs_seen = [0]
+_testing = [False]  # the tests have started: their order may change from one session to the next
 # the sandbox's path as given and as resolved: a module's file name is the one its sys.path entry spelled
 _in_sandbox = tuple({SANDBOX + os.sep, os.path.realpath(SANDBOX) + os.sep}) if SANDBOX else ()
 
@@ -62,13 +64,19 @@ def _note_module_runs(event, args):
     """An audit hook: every module body is run by `exec` (the import system's, or pytest's for test files and
     conftest.py), whatever finder found it, and again if a test re-imports it. The order tells the planner
     which of the project's modules were already imported when another was first imported: a statement that
-    imports one of those binds names and nothing more, in a session of the whole suite."""
+    imports one of those binds names and nothing more, in a session of the whole suite. Runs while the tests
+    run share one ordinal, the last: a plugin such as pytest-randomly may run the tests in another order."""
     if event == "exec":
         filename = getattr(args[0], "co_filename", "")
         if filename.startswith(_in_sandbox) and filename.endswith(".py"):
             ordinal = _runs_seen[0]
-            _runs_seen[0] += 1
+            if not _testing[0]:
+                _runs_seen[0] += 1
             _module_runs.setdefault(filename, [ordinal, ordinal])[1] = ordinal
+
+
+def pytest_collection_finish(session):
+    _testing[0] = True
 
 
 if COVERAGE_FILE:

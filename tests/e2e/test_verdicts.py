@@ -185,11 +185,13 @@ IMPORTED_EARLIER = {
                        "def whisper(text):\n    return text.lower()\n"),
     "reg/extras.py": ("from reg.registry import PLUGINS\n\nPLUGINS['title'] = str.title\n\n\n"
                       "def spell(text):\n    return ' '.join(text)\n"),
-    "reg/api.py": ("from reg.registry import PLUGINS\nfrom reg.plugins import whisper\nfrom reg.extras import spell\n\n\n"
+    "reg/api.py": ("from reg.registry import PLUGINS\nfrom reg.plugins import whisper\n"
+                   "from reg.extras import spell\n\n\n"
                    "def call(name, text):\n    return PLUGINS[name](text)\n\n\n"
                    "def untested(text):\n    return whisper(text), spell(text)\n"),
     # collected before test_api.py, so plugins.py has run (and registered "shout") before api.py is imported
-    "tests/test_a_plugins.py": "from reg.plugins import whisper\n\n\ndef test_whisper():\n    assert whisper('A') == 'a'\n",
+    "tests/test_a_plugins.py": ("from reg.plugins import whisper\n\n\n"
+                                "def test_whisper():\n    assert whisper('A') == 'a'\n"),
     "tests/test_api.py": ("from reg.api import call\n\n\ndef test_shout():\n    assert call('shout', 'a') == 'A'\n\n\n"
                           "def test_title():\n    assert call('title', 'ab cd') == 'Ab Cd'\n"),
 }

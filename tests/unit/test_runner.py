@@ -48,9 +48,12 @@ def test_the_baseline_reports_the_order_in_which_the_project_files_ran_as_module
         "pkg/__init__.py": "",
         "pkg/base.py": "VALUE = 1\n",
         "pkg/user.py": "from pkg import base\n",
-        "tests/test_first.py": "import pkg.base\n\n\ndef test_first():\n    pass\n",
+        "pkg/lazy.py": "",
+        "pkg/lazier.py": "",
+        "tests/test_first.py": "import pkg.base\n\n\ndef test_first():\n    import pkg.lazy\n",
         "tests/test_second.py": "import importlib\n\nimport pkg.user\n\n\n"
-                                "def test_second():\n    importlib.reload(pkg.user)\n",
+                                "def test_second():\n    importlib.reload(pkg.user)\n"
+                                "    importlib.import_module('pkg.lazier')\n",
     }
     for relpath, text in files.items():
         (tmp_path / relpath).parent.mkdir(parents=True, exist_ok=True)
@@ -62,11 +65,13 @@ def test_the_baseline_reports_the_order_in_which_the_project_files_ran_as_module
         runner.close()
     assert run.exit_code == 0, run.output
     runs = run.module_runs
-    assert set(runs) == {"pkg/__init__.py", "pkg/base.py", "pkg/user.py", "tests/test_first.py",
-                         "tests/test_second.py"}
+    assert set(runs) == {"pkg/__init__.py", "pkg/base.py", "pkg/user.py", "pkg/lazy.py", "pkg/lazier.py",
+                         "tests/test_first.py", "tests/test_second.py"}
     assert runs["tests/test_first.py"][0] < runs["pkg/__init__.py"][0] < runs["pkg/base.py"][0]
     assert runs["pkg/base.py"] == (runs["pkg/base.py"][0],) * 2  # once
     assert runs["pkg/base.py"][1] < runs["tests/test_second.py"][0] < runs["pkg/user.py"][0]
     first, last = runs["pkg/user.py"]
     assert first < last  # test_second reloaded it, after every test file ran
     assert last > runs["tests/test_second.py"][1]
+    # what runs while the tests run is not ordered: another session may run the tests in another order
+    assert runs["pkg/lazy.py"] == runs["pkg/lazier.py"] == (last, last)
