@@ -101,7 +101,7 @@ def decide(mutant: Mutant, run: TestRun) -> Outcome:
 
 
 MAX_FLAKY_RETRIES = 3
-BASELINE_FORMAT = "every-file-measured"  # a stored baseline of another format is not reused
+BASELINE_FORMAT = "module-runs-noted"  # a stored baseline of another format is not reused
 _NAMED_BY_ERROR = re.compile(r"(?:name|cannot import name|has no attribute|No module named) '([\w.]+)'")
 
 

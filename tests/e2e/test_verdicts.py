@@ -209,6 +209,15 @@ def test_an_import_of_a_module_the_suite_imported_earlier_runs_no_test_for_side_
     by_id = {m["id"]: m for f in data["files"].values() for m in f["mutants"]}
     assert by_id["reg/api.py::delete::<module>::whisper"]["importmut"]["testsRun"] == []
     assert by_id["reg/api.py::delete::<module>::spell"]["killedBy"] == ["tests/test_api.py::test_title"]
+    # a stored baseline keeps the order: the second run, from the cache, plans the same
+    root = tmp_path / "earlier"
+    for _ in range(2):
+        result = run_cli("run", str(root), "-q", cwd=root)
+        assert result.returncode == 0, result.stderr
+        data = json.loads((root / "reports" / "importmut.json").read_text())
+        by_id = {m["id"]: m for f in data["files"].values() for m in f["mutants"]}
+        assert by_id["reg/api.py::delete::<module>::whisper"]["importmut"]["testsRun"] == []
+    assert by_id["reg/api.py::delete::<module>::spell"]["importmut"]["cached"] is True
 
 
 OUT_OF_SIGHT = {
