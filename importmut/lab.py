@@ -101,7 +101,7 @@ def decide(mutant: Mutant, run: TestRun) -> Outcome:
 
 
 MAX_FLAKY_RETRIES = 3
-BASELINE_FORMAT = "module-runs-noted"  # a stored baseline of another format is not reused
+BASELINE_FORMAT = "module-runs-counted"  # a stored baseline of another format is not reused
 _NAMED_BY_ERROR = re.compile(r"(?:name|cannot import name|has no attribute|No module named) '([\w.]+)'")
 
 
@@ -404,7 +404,10 @@ class Lab:
         """Run tests against the mutant (or, as a control, against the original code) in a free sandbox; in
         its live worker when the mutant has a live patch."""
         assert self.planner is not None and self.result is not None
-        test_args = tuple(dict.fromkeys(self.planner.test_files[t] for t in select)) if select else None
+        # the whole suite is collected as the baseline was (the configured tests, conftest.py files loaded as
+        # collection reaches them), so its modules are imported in the same order; a selection names its files
+        whole = select is not None and len(select) == len(self.planner.test_files)
+        test_args = tuple(dict.fromkeys(self.planner.test_files[t] for t in select)) if select and not whole else None
         sandbox = free.get()
         # --tb=line: only the failing test and its crash line are reported; pytest's long traceback
         # formatting would cost more per killed mutant than the test that killed it.

@@ -56,12 +56,13 @@ def _conftest_dir(relpath: str) -> str | None:
 class Planner:
     def __init__(self, coverage: CoverageMap, graph: ImportGraph, test_files: dict[str, str],
                  durations: dict[str, float], spawners: tuple[str, ...] = (), root: Path | None = None,
-                 early_modules: tuple[str, ...] = (), module_runs: dict[str, tuple[int, int]] | None = None) -> None:
+                 early_modules: tuple[str, ...] = (),
+                 module_runs: dict[str, tuple[int, int, int]] | None = None) -> None:
         """test_files maps each baseline test id to its file (relative to the project root); spawners are the
         tests that started a process, which may run any of the project's code out of coverage's sight;
         early_modules are the project modules pytest imported before any test file (a `-p` plugin), in every
         run; module_runs gives, for each file the baseline ran as a module, the ordinals of its body's first
-        and last run; root is for live patches (live.py)."""
+        and last run and how many times it ran; root is for live patches (live.py)."""
         self.spawners = set(spawners)
         self.module_runs = module_runs or {}
         self._ran_before: dict[str, frozenset[str]] = {}
@@ -141,14 +142,15 @@ class Planner:
         return lost - {site.path} - self.graph.imported_before(site.path, site.line) - self.ran_before(site.path)
 
     def ran_before(self, relpath: str) -> frozenset[str]:
-        """Files whose module body ran in the baseline, every time, before `relpath`'s first ran. In a session
-        of the whole suite, which runs the same code in the same order up to that point, each is in sys.modules
-        whenever `relpath`'s module body runs: a statement there that imports one only binds names. (The
+        """Files whose module body ran in the baseline, every time, before `relpath`'s, which ran once. In a
+        session of the whole suite, which runs the same code in the same order up to that point, each is in
+        sys.modules when `relpath`'s module body runs: a statement there that imports one only binds names.
+        (A module that runs again may find something else in sys.modules: a test's stub, or None. And the
         baseline gives every run while the tests run the same ordinal, so their order is not relied on.)"""
         if relpath not in self._ran_before:
-            first = self.module_runs[relpath][0] if relpath in self.module_runs else -1
-            self._ran_before[relpath] = frozenset(path for path, (_, last) in self.module_runs.items()
-                                                  if last < first)
+            first, _, count = self.module_runs.get(relpath, (-1, -1, 0))
+            self._ran_before[relpath] = frozenset(
+                path for path, (_, last, _) in self.module_runs.items() if count == 1 and last < first)
         return self._ran_before[relpath]
 
     def plan(self, mutant: Mutant) -> TestPlan:

@@ -31,48 +31,58 @@ _spawners = set()  # tests that started a process: it may run the project's code
 _early = sorted(name for name in sys.modules if name.split(".")[0] in PACKAGES) if COVERAGE_FILE else []
 
 
-def _watch_subprocesses():
-    """In the baseline, note which tests start processes, so every mutant runs them (the process may import
-    the mutated module, out of the coverage map's sight)."""
-    import subprocess
-
-    original_init = subprocess.Popen.__init__
-    original_system = os.system
-
-    def init(self, *args, **kwargs):
-        if _current[0] is not None:
-            _spawners.add(_current[0])
-        return original_init(self, *args, **kwargs)
-
-    def system(command):
-        if _current[0] is not None:
-            _spawners.add(_current[0])
-        return original_system(command)
-
-    subprocess.Popen.__init__ = init
-    os.system = system
+# audit events of a process started (or this one forked): its code runs where the coverage map cannot see it
+STARTS_A_PROCESS = {"subprocess.Popen", "os.system", "os.posix_spawn", "os.fork", "os.forkpty", "os.exec",
+                    "os.spawn"}
 
 
-_module_runs = {}  # baseline: each sandbox file run as a module -> [first, last] ordinal of its body's runs
+def _note_spawner():
+    if _current[0] is not None:
+        _spawners.add(_current[0])
+
+
+def _watch_multiprocessing():
+    """multiprocessing's spawn and forkserver start their processes through `_posixsubprocess.fork_exec`, which
+    raises no audit event (subprocess imported its own reference to it, and raises one of its own)."""
+    try:
+        import _posixsubprocess
+    except ImportError:  # not on this platform
+        return
+    original = _posixsubprocess.fork_exec
+
+    def fork_exec(*args, **kwargs):
+        _note_spawner()
+        return original(*args, **kwargs)
+
+    _posixsubprocess.fork_exec = fork_exec
+
+
+_module_runs = {}  # baseline: each sandbox file run as a module -> [first, last, runs]: ordinals and count
 _runs_seen = [0]
 _testing = [False]  # the tests have started: their order may change from one session to the next
 # the sandbox's path as given and as resolved: a module's file name is the one its sys.path entry spelled
 _in_sandbox = tuple({SANDBOX + os.sep, os.path.realpath(SANDBOX) + os.sep}) if SANDBOX else ()
 
 
-def _note_module_runs(event, args):
-    """An audit hook: every module body is run by `exec` (the import system's, or pytest's for test files and
-    conftest.py), whatever finder found it, and again if a test re-imports it. The order tells the planner
-    which of the project's modules were already imported when another was first imported: a statement that
-    imports one of those binds names and nothing more, in a session of the whole suite. Runs while the tests
-    run share one ordinal, the last: a plugin such as pytest-randomly may run the tests in another order."""
+def _audit(event, args):
+    """The baseline's audit hook. It notes the tests that start a process, so every mutant runs them (the
+    process may import the mutated module, out of the coverage map's sight). And it notes each run of a module
+    body: every one is run by `exec` (the import system's, or pytest's for test files and conftest.py),
+    whatever finder found it, and again if a test re-imports it. The order tells the planner which of the
+    project's modules were already imported when another was first imported: a statement that imports one of
+    those binds names and nothing more, in a session of the whole suite. Runs while the tests run share one
+    ordinal, the last: a plugin such as pytest-randomly may run the tests in another order."""
     if event == "exec":
         filename = getattr(args[0], "co_filename", "")
         if filename.startswith(_in_sandbox) and filename.endswith(".py"):
             ordinal = _runs_seen[0]
             if not _testing[0]:
                 _runs_seen[0] += 1
-            _module_runs.setdefault(filename, [ordinal, ordinal])[1] = ordinal
+            runs = _module_runs.setdefault(filename, [ordinal, ordinal, 0])
+            runs[1] = ordinal
+            runs[2] += 1
+    elif event in STARTS_A_PROCESS:
+        _note_spawner()
 
 
 def pytest_collection_finish(session):
@@ -89,9 +99,8 @@ if COVERAGE_FILE:
             config_file=False,
         )
         _coverage.start()
-        _watch_subprocesses()
-        if SANDBOX:
-            sys.addaudithook(_note_module_runs)
+        _watch_multiprocessing()
+        sys.addaudithook(_audit)
     except ImportError:  # the test interpreter has no coverage: no coverage map, same verdicts
         _coverage = None
 

@@ -53,8 +53,8 @@ class TestRun:
     spawners: tuple[str, ...] = ()  # baseline only: tests that started a process
     early_modules: tuple[str, ...] = ()  # baseline only: project modules imported before coverage started
     # baseline only: each file of the project run as a module (relative path) -> the ordinals of the first and
-    # the last run of its body, among all such runs
-    module_runs: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # the last run of its body, among all such runs, and how many times it ran
+    module_runs: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     timed_out: bool = False
     duration: float = 0.0
     output: str = ""
@@ -364,13 +364,19 @@ class PytestRunner:
         return process.returncode, timed_out
 
 
-def _relative_runs(runs: dict[str, list[int]], sandbox_root: Path) -> dict[str, tuple[int, int]]:
-    """The plugin's module runs by absolute file name, keyed by the path relative to the sandbox."""
-    relative = {}
-    for filename, (first, last) in runs.items():
+def _relative_runs(runs: dict[str, list[int]], sandbox_root: Path) -> dict[str, tuple[int, int, int]]:
+    """The plugin's module runs by absolute file name, keyed by the path relative to the sandbox (a file run
+    under both spellings of the sandbox's path, as given and resolved, counts once: the first run of either,
+    the last of either, the runs of both)."""
+    relative: dict[str, tuple[int, int, int]] = {}
+    for filename, (first, last, count) in runs.items():
         for root in (sandbox_root, sandbox_root.resolve()):
             if Path(filename).is_relative_to(root):
-                relative[Path(filename).relative_to(root).as_posix()] = (first, last)
+                key = Path(filename).relative_to(root).as_posix()
+                if key in relative:
+                    first, last, count = (min(first, relative[key][0]), max(last, relative[key][1]),
+                                          count + relative[key][2])
+                relative[key] = (first, last, count)
                 break
     return relative
 

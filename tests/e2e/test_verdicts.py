@@ -220,6 +220,59 @@ def test_an_import_of_a_module_the_suite_imported_earlier_runs_no_test_for_side_
     assert by_id["reg/api.py::delete::<module>::spell"]["importmut"]["cached"] is True
 
 
+# reg/plugins.py registers "shout"; test_a.py, collected first, imports it before anything imports api.py
+PLUGINS_FIRST = {
+    "pyproject.toml": PYPROJECT,
+    "reg/__init__.py": "",
+    "reg/registry.py": "PLUGINS = {}\n",
+    "reg/plugins.py": ("from reg.registry import PLUGINS\n\nPLUGINS['shout'] = str.upper\n\n\n"
+                       "def whisper(text):\n    return text.lower()\n"),
+    "tests/test_a.py": "from reg.plugins import whisper\n\n\ndef test_whisper():\n    assert whisper('A') == 'a'\n",
+}
+API = ("from reg.registry import PLUGINS\nfrom reg.plugins import whisper\n\n\n"
+       "def untested(text):\n    return whisper(text)\n")
+ORDER_OF_IMPORTS = {
+    # tests/unit/conftest.py is loaded when collection reaches tests/unit, after test_a.py: in the whole suite
+    # KNOWN holds "shout" either way. (Run alone, test_known.py would load that conftest.py first.)
+    "conftest_below": ({
+        **PLUGINS_FIRST,
+        "reg/api.py": API + "\n\nKNOWN = sorted(PLUGINS)\n",
+        "tests/unit/conftest.py": "import reg.api\n",
+        "tests/unit/test_known.py": "import reg.api\n\n\ndef test_known():\n    assert reg.api.KNOWN == ['shout']\n",
+    }, "NoCoverage"),
+    # a test imports api.py again with None for plugins in sys.modules: the import must fail
+    "reimported": ({
+        **PLUGINS_FIRST,
+        "reg/api.py": API,
+        "tests/test_api.py": ("import importlib\nimport sys\n\nimport pytest\n\nimport reg.api\n\n\n"
+                              "def test_api_needs_plugins(monkeypatch):\n"
+                              "    monkeypatch.setitem(sys.modules, 'reg.plugins', None)\n"
+                              "    monkeypatch.delitem(sys.modules, 'reg.api')\n"
+                              "    with pytest.raises(ImportError):\n"
+                              "        importlib.import_module('reg.api')\n"),
+    }, "Killed"),
+    # a fresh process (multiprocessing's spawn) imports api.py first, and finds "shout" only through it
+    "spawned": ({
+        **PLUGINS_FIRST,
+        "reg/api.py": API + "\n\ndef known():\n    return sorted(PLUGINS)\n",
+        "tests/test_child.py": ("import multiprocessing\n\nfrom reg import api\n\n\n"
+                                "def test_known_in_a_fresh_process():\n"
+                                "    with multiprocessing.get_context('spawn').Pool(1) as pool:\n"
+                                "        assert pool.apply(api.known) == ['shout']\n"),
+    }, "Killed"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ORDER_OF_IMPORTS))
+def test_an_import_of_a_module_imported_earlier_gets_the_whole_suites_verdict(case, tmp_path):
+    """Where the whole suite may still notice that api.py no longer imports plugins.py, though a test file
+    imported it first, selection runs the tests that do; where it cannot, none runs."""
+    files, expected = ORDER_OF_IMPORTS[case]
+    selected, whole_suite = _selected_and_whole_suite(write(tmp_path / case, files), tmp_path)
+    assert selected == whole_suite
+    assert selected["reg/api.py::delete::<module>::whisper"] == expected
+
+
 OUT_OF_SIGHT = {
     # the only test reaches pkg.api through a helper at the project root, outside paths and tests
     "root_helper": {

@@ -68,10 +68,35 @@ def test_the_baseline_reports_the_order_in_which_the_project_files_ran_as_module
     assert set(runs) == {"pkg/__init__.py", "pkg/base.py", "pkg/user.py", "pkg/lazy.py", "pkg/lazier.py",
                          "tests/test_first.py", "tests/test_second.py"}
     assert runs["tests/test_first.py"][0] < runs["pkg/__init__.py"][0] < runs["pkg/base.py"][0]
-    assert runs["pkg/base.py"] == (runs["pkg/base.py"][0],) * 2  # once
+    assert runs["pkg/base.py"] == (runs["pkg/base.py"][0],) * 2 + (1,)  # once
     assert runs["pkg/base.py"][1] < runs["tests/test_second.py"][0] < runs["pkg/user.py"][0]
-    first, last = runs["pkg/user.py"]
-    assert first < last  # test_second reloaded it, after every test file ran
+    first, last, count = runs["pkg/user.py"]
+    assert first < last and count == 2  # test_second reloaded it, after every test file ran
     assert last > runs["tests/test_second.py"][1]
     # what runs while the tests run is not ordered: another session may run the tests in another order
-    assert runs["pkg/lazy.py"] == runs["pkg/lazier.py"] == (last, last)
+    assert runs["pkg/lazy.py"] == runs["pkg/lazier.py"] == (last, last, 1)
+
+
+def test_the_baseline_names_the_tests_that_start_a_process_however_they_start_it(tmp_path):
+    """Such a process may import the mutated module where the coverage map cannot see it, so every mutant runs
+    these tests; multiprocessing's spawn raises no audit event of its own."""
+    starts = {
+        "popen": "import subprocess, sys\n    subprocess.run([sys.executable, '-c', 'pass'], check=True)",
+        "system": "import os\n    os.system('true')",
+        "posix_spawn": "import os\n    os.waitpid(os.posix_spawn('/bin/true', ['true'], os.environ), 0)",
+        "fork": "import os\n    pid = os.fork()\n    if pid == 0:\n        os._exit(0)\n    os.waitpid(pid, 0)",
+        "spawn": "import multiprocessing, os\n    with multiprocessing.get_context('spawn').Pool(1) as pool:\n"
+                 "        assert pool.apply(os.getpid) != os.getpid()",
+        "none": "pass",
+    }
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "test_starts.py").write_text("".join(f"def test_{name}():\n    {body}\n\n\n"
+                                                     for name, body in starts.items()))
+    runner = PytestRunner(sys.executable, ("-q",), ("test_starts.py",), ["."], ["pkg"])
+    try:
+        run = runner.run(tmp_path, coverage_file=tmp_path / "cov" / ".coverage", coverage_source=[tmp_path / "pkg"])
+    finally:
+        runner.close()
+    assert run.exit_code == 0, run.output
+    assert set(run.spawners) == {f"test_starts.py::test_{name}" for name in starts if name != "none"}
