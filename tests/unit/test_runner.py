@@ -100,3 +100,15 @@ def test_the_baseline_names_the_tests_that_start_a_process_however_they_start_it
         runner.close()
     assert run.exit_code == 0, run.output
     assert set(run.spawners) == {f"test_starts.py::test_{name}" for name in starts if name != "none"}
+
+
+def test_a_file_run_under_both_spellings_of_a_symlinked_sandbox_counts_once(tmp_path):
+    """A module's file name is the one its sys.path entry spelled: through the link or resolved. Keeping only one
+    spelling's runs could make a module that ran late look as if it had only run early."""
+    from importmut.runner import _relative_runs
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    runs = {str(tmp_path / "link" / "pkg" / "x.py"): [0, 9, 2], str(tmp_path / "real" / "pkg" / "x.py"): [3, 3, 1],
+            str(tmp_path / "link" / "pkg" / "y.py"): [4, 4, 1], "/elsewhere/z.py": [5, 5, 1]}
+    assert _relative_runs(runs, tmp_path / "link") == {"pkg/x.py": (0, 9, 3), "pkg/y.py": (4, 4, 1)}
