@@ -223,6 +223,9 @@ class PytestRunner:
             env.pop("PYTHONDONTWRITEBYTECODE", None)
         else:  # mutant runs write none: Sandbox.write removes the one .pyc a mutant makes stale
             env["PYTHONDONTWRITEBYTECODE"] = "1"
+        # one hash seed for every run, unless the user chose one: the order of a set of strings (modules a
+        # conftest.py imports in a loop, say) is then the baseline's in every mutant run
+        env.setdefault("PYTHONHASHSEED", "0")
         env["IMPORTMUT_SANDBOX"] = str(sandbox_root)
         env["IMPORTMUT_PACKAGES"] = ",".join(self.packages)
         for key in ("IMPORTMUT_COVERAGE", "IMPORTMUT_COVERAGE_SOURCE", "IMPORTMUT_SELECT", "IMPORTMUT_RESULTS",

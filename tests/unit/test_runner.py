@@ -112,3 +112,25 @@ def test_a_file_run_under_both_spellings_of_a_symlinked_sandbox_counts_once(tmp_
     runs = {str(tmp_path / "link" / "pkg" / "x.py"): [0, 9, 2], str(tmp_path / "real" / "pkg" / "x.py"): [3, 3, 1],
             str(tmp_path / "link" / "pkg" / "y.py"): [4, 4, 1], "/elsewhere/z.py": [5, 5, 1]}
     assert _relative_runs(runs, tmp_path / "link") == {"pkg/x.py": (0, 9, 3), "pkg/y.py": (4, 4, 1)}
+
+
+@pytest.mark.parametrize("isolation", ["process", "fork"])
+def test_every_run_has_the_same_hash_seed_unless_the_user_chose_one(tmp_path, monkeypatch, isolation):
+    """The order of a set of strings then stays the baseline's in every mutant run (a conftest.py importing
+    modules in a loop over a set imports them in one order)."""
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    (tmp_path / "test_seed.py").write_text("import os\n\n\ndef test_seed():\n"
+                                           "    with open('seeds.txt', 'a') as out:\n"
+                                           "        out.write(f\"{hash('importmut')}\\n\")\n")
+    runner = PytestRunner(sys.executable, ("-q",), ("test_seed.py",), ["."], ["pkg"], isolation=isolation)
+    try:
+        baseline = runner.run(tmp_path, coverage_file=tmp_path / "cov" / ".coverage", coverage_source=[tmp_path])
+        assert baseline.exit_code == 0, baseline.output
+        for _ in range(2):  # in fork mode, from the worker: a process started apart from the baseline's
+            assert runner.run(tmp_path).exit_code == 0
+        monkeypatch.setenv("PYTHONHASHSEED", "123")
+        assert runner._environment(tmp_path)["PYTHONHASHSEED"] == "123"
+    finally:
+        runner.close()
+    seeds = (tmp_path / "seeds.txt").read_text().split()
+    assert len(seeds) == 3 and len(set(seeds)) == 1
