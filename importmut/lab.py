@@ -400,13 +400,12 @@ class Lab:
 
     def _run_in_sandbox(self, mutant: Mutant, free: "queue.Queue[Sandbox]", timeout: float,
                         select: tuple[str, ...] | None, original: bool = False,
-                        live: LivePatch | None = None) -> TestRun:
+                        live: LivePatch | None = None, whole: bool = False) -> TestRun:
         """Run tests against the mutant (or, as a control, against the original code) in a free sandbox; in
-        its live worker when the mutant has a live patch."""
+        its live worker when the mutant has a live patch. `whole` (--all-tests): collect the configured tests
+        as the baseline did, conftest.py files loaded as collection reaches them, so that the modules are
+        imported in the same order, and run `select` among them; otherwise pytest is given their files."""
         assert self.planner is not None and self.result is not None
-        # the whole suite is collected as the baseline was (the configured tests, conftest.py files loaded as
-        # collection reaches them), so its modules are imported in the same order; a selection names its files
-        whole = select is not None and len(select) == len(self.planner.test_files)
         test_args = tuple(dict.fromkeys(self.planner.test_files[t] for t in select)) if select and not whole else None
         sandbox = free.get()
         # --tb=line: only the failing test and its crash line are reported; pytest's long traceback
@@ -441,7 +440,7 @@ class Lab:
         flaky: list[str] = []
         live = plan.live if plan is not None else None
         for stage in stages:
-            outcome, run, stage_flaky = self._test_stage(mutant, stage, free, timeout, live)
+            outcome, run, stage_flaky = self._test_stage(mutant, stage, free, timeout, live, whole=plan is None)
             runs.append(run)
             flaky += stage_flaky
             if outcome.status is not Status.SURVIVED or self.runner.groups.stopping:
@@ -458,14 +457,15 @@ class Lab:
         return outcome
 
     def _test_stage(self, mutant: Mutant, select: tuple[str, ...], free: "queue.Queue[Sandbox]",
-                    timeout: float, live: LivePatch | None = None) -> tuple[Outcome, TestRun, list[str]]:
+                    timeout: float, live: LivePatch | None = None,
+                    whole: bool = False) -> tuple[Outcome, TestRun, list[str]]:
         """Run tests against the mutant. Unless the failure plainly names what the mutant removed, a kill is
         confirmed: the failing test must fail again on the mutant and pass on the original code; otherwise it
         is flaky (or broken by something else, such as files earlier tests left behind), and the other tests
         decide."""
         flaky: list[str] = []
         for _ in range(MAX_FLAKY_RETRIES + 1):
-            run = self._run_in_sandbox(mutant, free, timeout, select, live=live)
+            run = self._run_in_sandbox(mutant, free, timeout, select, live=live, whole=whole)
             if self.runner.groups.stopping:
                 return Outcome(mutant.id, Status.RUNTIME_ERROR, reason="interrupted"), run, flaky
             outcome = decide(mutant, run)

@@ -36,25 +36,39 @@ STARTS_A_PROCESS = {"subprocess.Popen", "os.system", "os.posix_spawn", "os.fork"
                     "os.spawn"}
 
 
+_shared_setup = [0]  # fixtures of a wider scope than one test now being set up
+_spawned_for_all = [False]  # a process started outside any one test: every test may talk to it
+
+
 def _note_spawner():
-    if _current[0] is not None:
+    if _current[0] is None or _shared_setup[0]:
+        _spawned_for_all[0] = True  # while the tests are collected, or by a session or module fixture
+    else:
         _spawners.add(_current[0])
 
 
-def _watch_multiprocessing():
-    """multiprocessing's spawn and forkserver start their processes through `_posixsubprocess.fork_exec`, which
-    raises no audit event (subprocess imported its own reference to it, and raises one of its own)."""
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    shared = fixturedef.scope != "function"
+    _shared_setup[0] += shared
     try:
-        import _posixsubprocess
-    except ImportError:  # not on this platform
-        return
-    original = _posixsubprocess.fork_exec
+        yield
+    finally:
+        _shared_setup[0] -= shared
 
-    def fork_exec(*args, **kwargs):
+
+def _watch_multiprocessing():
+    """multiprocessing's processes all start in `BaseProcess.start`: the spawn and forkserver methods raise no
+    audit event (a forkserver forks its own children, on request)."""
+    import multiprocessing.process
+
+    original = multiprocessing.process.BaseProcess.start
+
+    def start(self):
         _note_spawner()
-        return original(*args, **kwargs)
+        return original(self)
 
-    _posixsubprocess.fork_exec = fork_exec
+    multiprocessing.process.BaseProcess.start = start
 
 
 _module_runs = {}  # baseline: each sandbox file run as a module -> [first, last, runs]: ordinals and count
@@ -276,7 +290,7 @@ def write_results(path, session, exitstatus):
         "outside": _outside_modules() if COVERAGE_FILE else [],  # checked in the baseline, once
         "exitstatus": int(exitstatus),
         "rootdir": str(session.config.rootpath),
-        "spawners": sorted(_spawners),
+        "spawners": sorted(_tests) if _spawned_for_all[0] else sorted(_spawners),
         "early": _early,
         "module_runs": _module_runs,
         "finished": time.time(),

@@ -41,6 +41,17 @@ def test_a_collection_error_ends_the_run_as_failed_not_interrupted(tmp_path, iso
     assert "KeyboardInterrupt" not in run.output and "Interrupted" not in run.output
 
 
+def _baseline(root, tests):
+    """A baseline run (under coverage of root/pkg) of `tests` in root, which must pass."""
+    runner = PytestRunner(sys.executable, ("-q",), (tests,), ["."], ["pkg"])
+    try:
+        run = runner.run(root, coverage_file=root / "cov" / ".coverage", coverage_source=[root / "pkg"])
+    finally:
+        runner.close()
+    assert run.exit_code == 0, run.output
+    return run
+
+
 def test_the_baseline_reports_the_order_in_which_the_project_files_ran_as_modules(tmp_path):
     """The planner reads from it which project modules were already imported when another was first imported;
     a module a test re-imports has its last run apart from its first."""
@@ -58,13 +69,7 @@ def test_the_baseline_reports_the_order_in_which_the_project_files_ran_as_module
     for relpath, text in files.items():
         (tmp_path / relpath).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relpath).write_text(text)
-    runner = PytestRunner(sys.executable, ("-q",), ("tests",), ["."], ["pkg"])
-    try:
-        run = runner.run(tmp_path, coverage_file=tmp_path / "cov" / ".coverage", coverage_source=[tmp_path / "pkg"])
-    finally:
-        runner.close()
-    assert run.exit_code == 0, run.output
-    runs = run.module_runs
+    runs = _baseline(tmp_path, "tests").module_runs
     assert set(runs) == {"pkg/__init__.py", "pkg/base.py", "pkg/user.py", "pkg/lazy.py", "pkg/lazier.py",
                          "tests/test_first.py", "tests/test_second.py"}
     assert runs["tests/test_first.py"][0] < runs["pkg/__init__.py"][0] < runs["pkg/base.py"][0]
@@ -87,19 +92,17 @@ def test_the_baseline_names_the_tests_that_start_a_process_however_they_start_it
         "fork": "import os\n    pid = os.fork()\n    if pid == 0:\n        os._exit(0)\n    os.waitpid(pid, 0)",
         "spawn": "import multiprocessing, os\n    with multiprocessing.get_context('spawn').Pool(1) as pool:\n"
                  "        assert pool.apply(os.getpid) != os.getpid()",
+        # the forkserver is started once; the second test's pool asks it for processes without starting one
+        **{f"forkserver_{n}": "import multiprocessing, os\n"
+                              "    with multiprocessing.get_context('forkserver').Pool(1) as pool:\n"
+                              "        assert pool.apply(os.getpid) != os.getpid()" for n in (1, 2)},
         "none": "pass",
     }
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "__init__.py").write_text("")
     (tmp_path / "test_starts.py").write_text("".join(f"def test_{name}():\n    {body}\n\n\n"
                                                      for name, body in starts.items()))
-    runner = PytestRunner(sys.executable, ("-q",), ("test_starts.py",), ["."], ["pkg"])
-    try:
-        run = runner.run(tmp_path, coverage_file=tmp_path / "cov" / ".coverage", coverage_source=[tmp_path / "pkg"])
-    finally:
-        runner.close()
-    assert run.exit_code == 0, run.output
-    assert set(run.spawners) == {f"test_starts.py::test_{name}" for name in starts if name != "none"}
+    assert set(_baseline(tmp_path, "test_starts.py").spawners) == {f"test_starts.py::test_{name}" for name in starts if name != "none"}
 
 
 def test_a_file_run_under_both_spellings_of_a_symlinked_sandbox_counts_once(tmp_path):
@@ -134,3 +137,20 @@ def test_every_run_has_the_same_hash_seed_unless_the_user_chose_one(tmp_path, mo
         runner.close()
     seeds = (tmp_path / "seeds.txt").read_text().split()
     assert len(seeds) == 3 and len(set(seeds)) == 1
+
+
+@pytest.mark.parametrize("where", ["collection", "session_fixture"])
+def test_a_process_started_outside_any_one_test_makes_every_test_count_as_starting_one(tmp_path, where):
+    """A process started while the tests are collected, or by a fixture shared by many tests (a server), may be
+    used by any of them."""
+    start = "import subprocess, sys\nsubprocess.run([sys.executable, '-c', 'pass'], check=True)\n"
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    if where == "collection":
+        (tmp_path / "test_a.py").write_text(start + "\n\ndef test_a():\n    pass\n")
+    else:
+        (tmp_path / "conftest.py").write_text("import pytest\n\n\n@pytest.fixture(scope='session')\n"
+                                              "def server():\n    " + start.replace("\n", "\n    ") + "\n")
+        (tmp_path / "test_a.py").write_text("def test_a(server):\n    pass\n")
+    (tmp_path / "test_b.py").write_text("def test_b():\n    pass\n")
+    assert set(_baseline(tmp_path, ".").spawners) == {"test_a.py::test_a", "test_b.py::test_b"}
