@@ -41,9 +41,6 @@ class TestPlan:
     # many test files to collect; the rest run only if these all pass
     first: tuple[str, ...] = ()
     live: LivePatch | None = None  # how to apply the mutant to a session that imported the project already
-    # project modules the statement no longer imports that a session of the whole suite imports before the
-    # mutated module anyway: imported first in each run, so the selected tests see them as that session does
-    preimport: tuple[str, ...] = ()
 
 
 # a first run of the likeliest killers pays off when the rest would make pytest import this many more
@@ -137,26 +134,12 @@ class Planner:
         return site.plain_fallback and not any(name in self.graph.by_name for name in site.fallback_imports)
 
     def _files_no_longer_imported(self, mutant: Mutant) -> set[str]:
-        return self._files_not_imported_above(mutant) - self.ran_before(mutant.site.path)
-
-    def _files_not_imported_above(self, mutant: Mutant) -> set[str]:
         site = mutant.site
         lost = self.graph.project_files_imported_by(site)
         if mutant.operator == "drop-name":  # the statement still runs, for the other names
             kept = tuple(b.target for b in site.bindings if b.label != mutant.name)
             lost = lost - self.graph.project_files_imported_by(site, kept)
-        return lost - {site.path} - self.graph.imported_before(site.path, site.line)
-
-    def preimports(self, mutant: Mutant) -> tuple[str, ...]:
-        """The modules of the files the statement no longer imports that the baseline ran before the mutated
-        module, in the order they first ran. A run of a few selected tests imports them first: where no
-        selected test file imports them, the mutated module would otherwise be the first to miss them, which
-        a session of the whole suite never sees (a registration they make, lost)."""
-        if mutant.site.in_function:
-            return ()
-        files = self._files_not_imported_above(mutant) & self.ran_before(mutant.site.path)
-        ordered = sorted(files, key=lambda path: self.module_runs[path][0])
-        return tuple(self.graph.module_of[path][0] for path in ordered if self.graph.module_of.get(path))
+        return lost - {site.path} - self.graph.imported_before(site.path, site.line) - self.ran_before(site.path)
 
     def ran_before(self, relpath: str) -> frozenset[str]:
         """Files whose module body ran in the baseline, every time, before `relpath`'s, which ran once. In a
@@ -205,8 +188,7 @@ class Planner:
             reason = (f"no test executes any line that uses the name (line{'s' if len(lines) > 1 else ''} "
                       f"{', '.join(map(str, lines))})" if lines else "no test imports the module")
         return TestPlan(ordered, import_time, reason, self._first(ordered, executing, executed_at_import),
-                        self.live.patch(mutant, import_time) if ordered else None,
-                        self.preimports(mutant) if ordered else ())
+                        self.live.patch(mutant, import_time) if ordered else None)
 
     def _first(self, ordered: tuple[str, ...], executing: set[str], executed_at_import: bool) -> tuple[str, ...]:
         """The tests to run first, on their own: those that execute a use of the name or, where a use runs at

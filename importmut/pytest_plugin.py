@@ -145,22 +145,6 @@ def _record(nodeid, outcome, duration, message="", evidence=()):
         entry["message"] = message or entry["message"]
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection(session):
-    """Import IMPORTMUT_PREIMPORT's modules (the plan's) before any test file: a session of the whole suite
-    had imported them before the mutated module, where the selected test files may not."""
-    import importlib
-    import traceback
-
-    for name in filter(None, os.environ.get("IMPORTMUT_PREIMPORT", "").split(",")):
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - as a test file importing it would fail: a collection error
-            _collection_errors.append({"nodeid": "", "message": traceback.format_exc()[-4000:]})
-            session.testsfailed += 1
-            return
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session, config, items):
     select = os.environ.get("IMPORTMUT_SELECT")

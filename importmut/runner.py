@@ -229,7 +229,7 @@ class PytestRunner:
         env["IMPORTMUT_SANDBOX"] = str(sandbox_root)
         env["IMPORTMUT_PACKAGES"] = ",".join(self.packages)
         for key in ("IMPORTMUT_COVERAGE", "IMPORTMUT_COVERAGE_SOURCE", "IMPORTMUT_SELECT", "IMPORTMUT_RESULTS",
-                    "IMPORTMUT_PREIMPORT", *MEASURING):
+                    *MEASURING):
             env.pop(key, None)
         return env
 
@@ -309,8 +309,7 @@ class PytestRunner:
     def run(self, sandbox_root: Path, *, extra_args: list[str] | None = None, timeout: float | None = None,
             coverage_file: Path | None = None, coverage_source: list[Path] | None = None,
             log_file: Path | None = None, select: tuple[str, ...] | None = None,
-            test_args: tuple[str, ...] | None = None, live: dict | None = None,
-            preimport: tuple[str, ...] = ()) -> TestRun:
+            test_args: tuple[str, ...] | None = None, live: dict | None = None) -> TestRun:
         """Run the tests once in `sandbox_root`: the configured ones, or `select` (test ids, in that order)
         collected from `test_args`. `live` (a live patch's job, with `select`) runs them in the sandbox's live
         worker, if started, unless it refuses."""
@@ -319,8 +318,6 @@ class PytestRunner:
         output_path = log_file or work / "output.txt"
         args = self._args(extra_args, test_args)
         job_env = {"IMPORTMUT_RESULTS": str(results)}
-        if preimport:
-            job_env["IMPORTMUT_PREIMPORT"] = ",".join(preimport)
         if select is not None:
             (work / "select.txt").write_text("\n".join(select) + "\n", encoding="utf-8")
             job_env["IMPORTMUT_SELECT"] = str(work / "select.txt")

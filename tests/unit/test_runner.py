@@ -154,23 +154,3 @@ def test_a_process_started_outside_any_one_test_makes_every_test_count_as_starti
         (tmp_path / "test_a.py").write_text("def test_a(server):\n    pass\n")
     (tmp_path / "test_b.py").write_text("def test_b():\n    pass\n")
     assert set(_baseline(tmp_path, ".").spawners) == {"test_a.py::test_a", "test_b.py::test_b"}
-
-
-@pytest.mark.parametrize("isolation", ["process", "fork"])
-def test_preimported_modules_are_imported_before_the_test_files_and_a_failing_one_is_a_collection_error(
-        tmp_path, isolation):
-    (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "__init__.py").write_text("")
-    (tmp_path / "pkg" / "first.py").write_text("import sys\n\nBEFORE = 'test_order' not in sys.modules\n")
-    (tmp_path / "pkg" / "broken.py").write_text("raise RuntimeError('broken on import')\n")
-    (tmp_path / "test_order.py").write_text("import sys\n\n\ndef test_first_came_first():\n"
-                                            "    assert sys.modules['pkg.first'].BEFORE\n")
-    runner = PytestRunner(sys.executable, ("-q",), ("test_order.py",), ["."], ["pkg"], isolation=isolation)
-    try:
-        run = runner.run(tmp_path, preimport=("pkg.first",))
-        assert run.exit_code == 0 and run.passed == ["test_order.py::test_first_came_first"], run.output
-        run = runner.run(tmp_path, preimport=("pkg.broken",))
-    finally:
-        runner.close()
-    assert run.exit_code == 1
-    assert "RuntimeError: broken on import" in run.collection_errors[0][1]
