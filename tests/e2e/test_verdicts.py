@@ -263,12 +263,14 @@ ORDER_OF_IMPORTS = {
 }
 
 
+@pytest.mark.parametrize("isolation", ["live", "fork", "process"])
 @pytest.mark.parametrize("case", sorted(ORDER_OF_IMPORTS))
-def test_an_import_of_a_module_imported_earlier_gets_the_whole_suites_verdict(case, tmp_path):
+def test_an_import_of_a_module_imported_earlier_gets_the_whole_suites_verdict(case, isolation, tmp_path):
     """Where the whole suite may still notice that api.py no longer imports plugins.py, though a test file
     imported it first, selection runs the tests that do; where it cannot, none runs."""
     files, expected = ORDER_OF_IMPORTS[case]
-    selected, whole_suite = _selected_and_whole_suite(write(tmp_path / case, files), tmp_path)
+    selected, whole_suite = _selected_and_whole_suite(write(tmp_path / case, files), tmp_path,
+                                                      "--isolation", isolation)
     assert selected == whole_suite
     assert selected["reg/api.py::delete::<module>::whisper"] == expected
 
@@ -308,12 +310,12 @@ def test_modules_imported_where_no_test_file_shows_it_get_the_whole_suites_verdi
     assert "NoCoverage" not in selected.values()
 
 
-def _selected_and_whole_suite(root, tmp_path):
+def _selected_and_whole_suite(root, tmp_path, *options):
     """The statuses with test selection, and with the whole suite run for every mutant."""
     found = {}
     for args in (["--all-tests"], []):
         out = tmp_path / f"report{len(args)}"
-        result = run_cli("run", str(root), "-q", "--no-cache", "--report-dir", str(out), *args, cwd=root)
+        result = run_cli("run", str(root), "-q", "--no-cache", "--report-dir", str(out), *args, *options, cwd=root)
         assert result.returncode == 0, result.stderr
         found[bool(args)] = statuses(out)
     return found[False], found[True]
