@@ -3,7 +3,8 @@
 It is copied into a private folder and loaded by module name (`-p _importmut_pytest_plugin`),
 so it may import only the standard library, pytest and (for the baseline) coverage. It records
 each test's own outcome, collection errors, and which project modules were imported from
-outside the sandbox, and writes them as JSON for the lab to read. Settings come from
+outside the sandbox; in the baseline also the order in which the project's files ran as modules
+and the tests that started a process. It writes them as JSON for the lab to read. Settings come from
 environment variables so that the command line stays the user's.
 """
 
