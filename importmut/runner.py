@@ -368,19 +368,20 @@ class PytestRunner:
 
 
 def _relative_runs(runs: dict[str, list[int]], sandbox_root: Path) -> dict[str, tuple[int, int, int]]:
-    """The plugin's module runs by absolute file name, keyed by the path relative to the sandbox (a file run
-    under both spellings of the sandbox's path, as given and resolved, counts once: the first run of either,
-    the last of either, the runs of both)."""
+    """The plugin's module runs by absolute file name, keyed by the path relative to the sandbox, resolved as
+    the coverage map's are (a file run under both spellings of the sandbox's path, through a link and not,
+    counts once: the first run of either, the last of either, the runs of both)."""
+    root = sandbox_root.resolve()
     relative: dict[str, tuple[int, int, int]] = {}
     for filename, (first, last, count) in runs.items():
-        for root in (sandbox_root, sandbox_root.resolve()):
-            if Path(filename).is_relative_to(root):
-                key = Path(filename).relative_to(root).as_posix()
-                if key in relative:
-                    first, last, count = (min(first, relative[key][0]), max(last, relative[key][1]),
-                                          count + relative[key][2])
-                relative[key] = (first, last, count)
-                break
+        path = Path(filename).resolve()
+        if not path.is_relative_to(root):
+            continue
+        key = path.relative_to(root).as_posix()
+        if key in relative:
+            earlier = relative[key]
+            first, last, count = min(first, earlier[0]), max(last, earlier[1]), count + earlier[2]
+        relative[key] = (first, last, count)
     return relative
 
 
