@@ -381,12 +381,11 @@ def hold_session(answers, packages, session):
     os.close(write_end)
     with os.fdopen(read_end, encoding="utf-8") as verdict:
         why_not = verdict.readline().strip()
-    if why_not == "serving":
+    serving = why_not == "serving"
+    if serving:
         say(answers, {"ready": True, "session": True})
-        os.waitpid(pid, 0)
-        return None
-    os.waitpid(pid, 0)
-    return why_not or "the session holder ended before collection"
+    os.waitpid(pid, 0)  # the holder ends when it has served every job, or as soon as it gave up
+    return None if serving else why_not or "the session holder ended before collection"
 
 
 def main():
