@@ -177,28 +177,30 @@ def test_an_import_of_a_module_imported_above_it_runs_no_test_for_side_effects(t
         "no test executes any line that uses the name (line 10)")
 
 
-IMPORTED_EARLIER = {
+# reg/plugins.py registers "shout"; test_a.py, collected first, imports it before anything imports api.py
+PLUGINS_FIRST = {
     "pyproject.toml": PYPROJECT,
     "reg/__init__.py": "",
     "reg/registry.py": "PLUGINS = {}\n",
     "reg/plugins.py": ("from reg.registry import PLUGINS\n\nPLUGINS['shout'] = str.upper\n\n\n"
                        "def whisper(text):\n    return text.lower()\n"),
+    "tests/test_a.py": "from reg.plugins import whisper\n\n\ndef test_whisper():\n    assert whisper('A') == 'a'\n",
+}
+IMPORTED_EARLIER = {
+    **PLUGINS_FIRST,
     "reg/extras.py": ("from reg.registry import PLUGINS\n\nPLUGINS['title'] = str.title\n\n\n"
                       "def spell(text):\n    return ' '.join(text)\n"),
     "reg/api.py": ("from reg.registry import PLUGINS\nfrom reg.plugins import whisper\n"
                    "from reg.extras import spell\n\n\n"
                    "def call(name, text):\n    return PLUGINS[name](text)\n\n\n"
                    "def untested(text):\n    return whisper(text), spell(text)\n"),
-    # collected before test_api.py, so plugins.py has run (and registered "shout") before api.py is imported
-    "tests/test_a_plugins.py": ("from reg.plugins import whisper\n\n\n"
-                                "def test_whisper():\n    assert whisper('A') == 'a'\n"),
     "tests/test_api.py": ("from reg.api import call\n\n\ndef test_shout():\n    assert call('shout', 'a') == 'A'\n\n\n"
                           "def test_title():\n    assert call('title', 'ab cd') == 'Ab Cd'\n"),
 }
 
 
 def test_an_import_of_a_module_the_suite_imported_earlier_runs_no_test_for_side_effects(tmp_path):
-    """In the whole suite, test_a_plugins.py imports plugins.py before anything imports api.py: deleting api's
+    """In the whole suite, test_a.py imports plugins.py before anything imports api.py: deleting api's
     import of it loses no registration, only the name `whisper`, which no test uses, so no test runs. api.py is
     the first to import extras.py: deleting that import loses "title", which a test notices."""
     selected, whole_suite = _selected_and_whole_suite(write(tmp_path / "earlier", IMPORTED_EARLIER), tmp_path)
@@ -220,15 +222,6 @@ def test_an_import_of_a_module_the_suite_imported_earlier_runs_no_test_for_side_
     assert by_id["reg/api.py::delete::<module>::spell"]["importmut"]["cached"] is True
 
 
-# reg/plugins.py registers "shout"; test_a.py, collected first, imports it before anything imports api.py
-PLUGINS_FIRST = {
-    "pyproject.toml": PYPROJECT,
-    "reg/__init__.py": "",
-    "reg/registry.py": "PLUGINS = {}\n",
-    "reg/plugins.py": ("from reg.registry import PLUGINS\n\nPLUGINS['shout'] = str.upper\n\n\n"
-                       "def whisper(text):\n    return text.lower()\n"),
-    "tests/test_a.py": "from reg.plugins import whisper\n\n\ndef test_whisper():\n    assert whisper('A') == 'a'\n",
-}
 API = ("from reg.registry import PLUGINS\nfrom reg.plugins import whisper\n\n\n"
        "def untested(text):\n    return whisper(text)\n")
 ORDER_OF_IMPORTS = {
