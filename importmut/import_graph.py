@@ -239,6 +239,11 @@ def _from_bases(site: Site | ImportStatement, packages: list[str]) -> set[str]:
     return bases
 
 
+def _is_external(top: str, by_name: dict[str, set[str]], root: Path) -> bool:
+    """A top-level name that no file of the project (nor a folder or module beside it) provides."""
+    return top not in by_name and not (root / top).exists() and not (root / f"{top}.py").exists()
+
+
 def site_targets(site: Site | ImportStatement, packages: list[str]) -> set[str]:
     """Dotted names a site may import, with every parent package (importing a.b.c runs a and a.b)."""
     found: set[str] = set()
@@ -270,7 +275,9 @@ class ImportGraph:
     sure_imports: dict[str, list[tuple[int, frozenset[str]]]] = field(default_factory=dict)
     parents: dict[str, frozenset[str]] = field(default_factory=dict)  # relpath -> its packages' __init__ files
     dynamic: set[str] = field(default_factory=set)  # files that may import modules by computed names
-    external: set[str] = field(default_factory=set)  # top-level modules imported that are not the project's
+    # modules imported that are not the project's, with their parents (`from a.b import c` gives a, a.b and
+    # a.b.c, which may be a module): the warm workers import them once, for every child
+    external: set[str] = field(default_factory=set)
     _importers_of: dict[str, set[str]] | None = field(default=None, repr=False)  # built on first use
     _closures: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
@@ -382,8 +389,7 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
             for target in targets:
                 edges.update(by_name.get(target, ()))
             if not site.module.startswith(".") and not site.future:
-                graph.external.update(t for t in targets if "." not in t and t not in by_name
-                                      and not (root / t).exists() and not (root / f"{t}.py").exists())
+                graph.external.update(t for t in targets if _is_external(t.split(".")[0], by_name, root))
         edges.discard(relpath)
         graph.edges[relpath] = edges
         graph.from_imports[relpath] = from_import_pairs(sites, packages)

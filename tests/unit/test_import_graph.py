@@ -197,7 +197,7 @@ def test_sources_hold_the_text_of_every_file_outside_the_source_paths(edges):
 # --- external names ---------------------------------------------------------------------------
 
 
-def test_third_party_imports_make_no_edge_and_are_external_by_top_level_name(tmp_path):
+def test_third_party_imports_make_no_edge_and_are_external_with_every_dotted_name_they_may_import(tmp_path):
     root = write(tmp_path, {
         "src/pkg/__init__.py": "",
         "src/pkg/other.py": "from __future__ import annotations\nimport os.path\nfrom yaml import safe_load\n",
@@ -208,7 +208,9 @@ def test_third_party_imports_make_no_edge_and_are_external_by_top_level_name(tmp
     graph = import_graph.build(root, ["src/pkg"], ["tests"], ["src"])
     assert graph.edges["src/pkg/other.py"] == set()
     assert graph.edges["tests/test_x.py"] == {"src/pkg/__init__.py"}
-    assert graph.external == {"os", "yaml", "numpy", "requests"}
+    # submodules too, so that a warm worker preloads `numpy.linalg` and not only the package around it; a
+    # name that turns out to be an attribute (`yaml.safe_load`) only fails to import there
+    assert graph.external == {"os", "os.path", "yaml", "yaml.safe_load", "numpy", "numpy.linalg", "requests"}
 
 
 def test_a_test_helper_can_be_imported_by_its_bare_name_from_a_flat_layout(tmp_path):
