@@ -417,12 +417,13 @@ class Lab:
             if live is not None and not original and self.runner.start_live(sandbox.root, extra):
                 job = live.job(str(sandbox.path_of(mutant.path)), mutant.mutated.decode("utf-8", "replace"))
             # written for the live run too: a process a test starts imports the mutant from the sandbox
-            sandbox.write(mutant.path, mutant.original if original else mutant.mutated)
+            if not original:
+                sandbox.mutate(mutant.path, mutant.mutated)
             try:
                 return self.runner.run(sandbox.root, extra_args=extra, timeout=timeout, select=select,
                                        test_args=test_args, live=job)
             finally:
-                sandbox.write(mutant.path, mutant.original)
+                sandbox.restore(mutant.path)
         finally:
             free.put(sandbox)
 

@@ -221,8 +221,11 @@ class PytestRunner:
         env["PYTHONPATH"] = os.pathsep.join(leading)
         if write_bytecode:  # the baseline caches compiled (and assertion-rewritten) modules for every mutant
             env.pop("PYTHONDONTWRITEBYTECODE", None)
-        else:  # mutant runs write none: Sandbox.write removes the one .pyc a mutant makes stale
+        else:  # mutant runs write none: Sandbox.mutate drops the compiled forms of the file it mutates
             env["PYTHONDONTWRITEBYTECODE"] = "1"
+        # compiled forms beside their sources, in the sandbox's __pycache__ folders, where Sandbox.mutate finds
+        # them: one left in a cache tree elsewhere could stand in for a mutant of the same size and second
+        env.pop("PYTHONPYCACHEPREFIX", None)
         # one hash seed for every run, unless the user chose one: the order of a set of strings (modules a
         # conftest.py imports in a loop, say) is then the baseline's in every mutant run
         env.setdefault("PYTHONHASHSEED", "0")

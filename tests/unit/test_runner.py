@@ -25,6 +25,18 @@ def test_runs_start_no_coverage_measurement_of_the_users_environment(monkeypatch
     assert env["IMPORTMUT_SANDBOX"] == str(tmp_path)
 
 
+def test_runs_keep_compiled_modules_beside_their_sources(monkeypatch, tmp_path):
+    """Under PYTHONPYCACHEPREFIX the baseline's .pyc files would land in a tree of their own, where mutating a
+    file does not drop them: one could stand in for a mutant of the same size written in the same second."""
+    monkeypatch.setenv("PYTHONPYCACHEPREFIX", str(tmp_path / "pycache"))
+    runner = PytestRunner(sys.executable, (), ("tests",), ["."], ["pkg"])
+    try:
+        assert "PYTHONPYCACHEPREFIX" not in runner._environment(tmp_path, write_bytecode=True)
+        assert "PYTHONPYCACHEPREFIX" not in runner._environment(tmp_path)
+    finally:
+        runner.close()
+
+
 @pytest.mark.parametrize("isolation", ["process", "fork"])
 def test_a_collection_error_ends_the_run_as_failed_not_interrupted(tmp_path, isolation):
     """pytest's Interrupted (a KeyboardInterrupt) has its report parse the source of every frame, about 100 ms in

@@ -1,8 +1,12 @@
-"""Sandboxes: a copy of the project that is cut short leaves nothing in the temporary folder."""
+"""Sandboxes: a copy of the project that is cut short leaves nothing in the temporary folder; a mutated file
+is put back with its compiled forms, and a mutant is never loaded from the original's."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -48,3 +52,36 @@ def test_a_copy_cut_short_is_removed(project, monkeypatch, error):
     with pytest.raises(type(error)):
         Sandbox(config)
     assert list(temp.iterdir()) == []
+
+
+def _import_in_a_fresh_process(root):
+    """What `import pkg` gives in a process that writes no bytecode (as mutant runs do), and where from."""
+    done = subprocess.run([sys.executable, "-B", "-v", "-c", "import pkg; print(pkg.VALUE)"], cwd=root,
+                          capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    from_compiled = f"code object from '{root / 'pkg' / '__pycache__'}" in done.stderr
+    return done.stdout.strip(), from_compiled
+
+
+def test_a_mutated_file_is_restored_with_its_time_and_compiled_forms_and_a_mutant_never_uses_them(project):
+    config, _ = project
+    (config.root / "pkg" / "__init__.py").write_text("VALUE = 'original'\n")
+    sandbox = Sandbox(config)
+    try:
+        source = sandbox.root / "pkg" / "__init__.py"
+        subprocess.run([sys.executable, "-c", "import pkg"], cwd=sandbox.root, check=True,
+                       env={**os.environ, "PYTHONPATH": str(sandbox.root), "PYTHONDONTWRITEBYTECODE": ""})
+        compiled = {path: path.read_bytes() for path in (sandbox.root / "pkg" / "__pycache__").iterdir()}
+        assert compiled
+        assert _import_in_a_fresh_process(sandbox.root) == ("original", True)
+        mtime = source.stat().st_mtime_ns
+        for _ in range(2):  # the same size, written within the same second as the original's .pyc
+            sandbox.mutate("pkg/__init__.py", b"VALUE = 'mutant!!'\n")
+            assert not any((sandbox.root / "pkg" / "__pycache__").iterdir())
+            assert _import_in_a_fresh_process(sandbox.root) == ("mutant!!", False)
+            sandbox.restore("pkg/__init__.py")
+            assert source.read_text() == "VALUE = 'original'\n" and source.stat().st_mtime_ns == mtime
+            assert {path: path.read_bytes() for path in (sandbox.root / "pkg" / "__pycache__").iterdir()} == compiled
+            assert _import_in_a_fresh_process(sandbox.root) == ("original", True)
+    finally:
+        sandbox.remove()
