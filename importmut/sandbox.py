@@ -1,7 +1,7 @@
 """Sandboxes: private copies of the project in which mutants are written and tested.
 
 importmut never writes into the user's tree. Each worker owns one sandbox; a mutant is written
-into it, tested, and the original bytes are put back before the next mutant.
+into it, tested, and the original file is put back, as it was, before the next mutant.
 """
 
 from __future__ import annotations
