@@ -153,7 +153,23 @@ def _rewrite(parsed: ParsedFile, site: Site, new: cst.BaseSmallStatement | None,
         rewrite.on_path = parsed.path_to(parsed.statements[site.index])
         if insert.get("into_function") is not None:
             rewrite.on_path |= parsed.path_to(insert["into_function"])
-    return parsed.module.visit(rewrite).bytes
+    return _render(parsed, parsed.module.visit(rewrite))
+
+
+def _render(parsed: ParsedFile, updated: cst.Module) -> bytes:
+    """The bytes of a rewritten module. A top-level statement the rewrite left as it was (the same node) keeps
+    its text, made once per file; only the others are generated. libcst's `Module.bytes` would generate the
+    whole module for every mutant: half the catalogue's time on 200 synthetic modules."""
+    if not updated.has_trailing_newline or not (updated.header or updated.body or updated.footer):
+        return updated.bytes  # libcst then drops the last token, or adds a newline: left to it
+    if not parsed.statement_code:
+        parsed.statement_code = {id(node): (node, parsed.module.code_for_node(node)) for node in parsed.module.body}
+    parts = [updated.code_for_node(line) for line in updated.header]
+    for node in updated.body:
+        known = parsed.statement_code.get(id(node))
+        parts.append(known[1] if known is not None and known[0] is node else updated.code_for_node(node))
+    parts += [updated.code_for_node(line) for line in updated.footer]
+    return "".join(parts).encode(updated.encoding)
 
 
 def _all_references(site: Site) -> tuple[Reference, ...]:

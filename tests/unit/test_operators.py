@@ -688,3 +688,76 @@ def test_every_mutant_is_valid_and_keeps_bytes_it_does_not_touch(newline):
         before = source.split(newline.encode())[: site.line - 1]
         if mutation.operator != "hoist":
             assert mutated.split(newline.encode())[: site.line - 1] == before, label
+
+
+# --- rendering: only the changed statements are generated ------------------------------------
+
+
+RENDER_CASES = {
+    "crlf and tabs": b"# header\r\nimport os\r\nimport sys; import json\r\n\r\ndef f():\r\n\timport re\r\n"
+                     b"\treturn re, os, sys, json\r\n",
+    "no trailing newline": b"import os\nimport sys\nx = os.sep + sys.platform",
+    "latin-1, suites, class bodies": "# -*- coding: latin-1 -*-\nimport os\ns = '\xe9'\nif True: import json\n"
+                                     "class C:\n    import re\n    def m(self):\n"
+                                     "        from collections import OrderedDict, defaultdict\n"
+                                     "        return OrderedDict, defaultdict, re\n# trailing comment\n"
+                                     .encode("latin-1"),
+    "the only statement": b"import os\n",
+    "comments around": b'"""doc"""\n\n# c1\nimport os  # why\n# c2\n\n\ndef g():\n    """d"""\n    # c3\n'
+                       b"    import json\n    return json, os\n\n# end\n",
+}
+
+
+@pytest.mark.parametrize("source", RENDER_CASES.values(), ids=RENDER_CASES.keys())
+def test_every_mutant_is_the_source_libcst_would_generate_for_the_whole_module(source, monkeypatch):
+    """Mutants keep the untouched statements' text rather than generating the whole module: the bytes
+    must be exactly libcst's, whatever the newlines, indentation, encoding and comments."""
+    from importmut import operators
+
+    rendered = []
+    render = operators._render
+
+    def both(parsed, updated):
+        rendered.append((render(parsed, updated), updated.bytes))
+        return rendered[-1][0]
+
+    monkeypatch.setattr(operators, "_render", both)
+    parsed = parse(source)
+    for site in parsed.sites:
+        for operator in OPERATORS:
+            mutations(operator, parsed, site)
+    assert rendered and all(fast == whole for fast, whole in rendered)
+
+
+def test_a_mutant_inside_one_function_generates_that_function_alone(monkeypatch):
+    import libcst
+
+    parsed = parse("""\
+        import os
+
+
+        def f():
+            return os.sep
+
+
+        def g():
+            import json
+            return json.dumps(1)
+
+
+        def h():
+            return os.name
+        """)
+    site = site_for(parsed, "import json")
+    only("delete", parsed, site)  # the first mutant of a file notes every statement's text once
+    generated = []
+    code_for_node = libcst.Module.code_for_node
+
+    def noting(module, node):
+        generated.append(getattr(getattr(node, "name", None), "value", type(node).__name__))
+        return code_for_node(module, node)
+
+    monkeypatch.setattr(libcst.Module, "code_for_node", noting)
+    mutation = only("delete", parsed, site)
+    assert generated == ["g"]
+    assert b"import json" not in mutation.mutated and mutation.mutated.count(b"def ") == 3
