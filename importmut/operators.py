@@ -162,12 +162,10 @@ def _render(parsed: ParsedFile, updated: cst.Module) -> bytes:
     whole module for every mutant: half the catalogue's time on 200 synthetic modules."""
     if not updated.has_trailing_newline or not (updated.header or updated.body or updated.footer):
         return updated.bytes  # libcst then drops the last token, or adds a newline: left to it
-    if not parsed.statement_code:
-        parsed.statement_code = {id(node): (node, parsed.module.code_for_node(node)) for node in parsed.module.body}
+    if not parsed.statement_code:  # libcst's nodes compare (and hash) by identity
+        parsed.statement_code = {node: parsed.module.code_for_node(node) for node in parsed.module.body}
     parts = [updated.code_for_node(line) for line in updated.header]
-    for node in updated.body:
-        known = parsed.statement_code.get(id(node))
-        parts.append(known[1] if known is not None and known[0] is node else updated.code_for_node(node))
+    parts += [parsed.statement_code.get(node) or updated.code_for_node(node) for node in updated.body]
     parts += [updated.code_for_node(line) for line in updated.footer]
     return "".join(parts).encode(updated.encoding)
 

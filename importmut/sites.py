@@ -114,8 +114,8 @@ class ParsedFile:
     function_nodes: dict[str, cst.FunctionDef] = field(default_factory=dict)  # the last def of each name
     function_bodies: dict[str, tuple[int, int]] = field(default_factory=dict)  # first and last line of its body
     parents: Mapping[cst.CSTNode, cst.CSTNode] = field(default_factory=dict)  # node -> the node holding it
-    # id of each top-level statement -> the statement and its source text, made on first use (operators.py)
-    statement_code: dict[int, tuple[cst.CSTNode, str]] = field(default_factory=dict)
+    # each top-level statement -> its source text, made on first use (operators.py)
+    statement_code: dict[cst.CSTNode, str] = field(default_factory=dict)
 
     def path_to(self, node: cst.CSTNode) -> set[int]:
         """ids of a node and every node around it: a rewrite needs to visit no others."""
