@@ -417,13 +417,14 @@ class Lab:
             if live is not None and not original and self.runner.start_live(sandbox.root, extra):
                 job = live.job(str(sandbox.path_of(mutant.path)), mutant.mutated.decode("utf-8", "replace"))
             # written for the live run too: a process a test starts imports the mutant from the sandbox
-            if not original:
+            if not original:  # a control run finds the original code in place
                 sandbox.mutate(mutant.path, mutant.mutated)
             try:
                 return self.runner.run(sandbox.root, extra_args=extra, timeout=timeout, select=select,
                                        test_args=test_args, live=job)
             finally:
-                sandbox.restore(mutant.path)
+                if not original:
+                    sandbox.restore(mutant.path)
         finally:
             free.put(sandbox)
 

@@ -99,6 +99,11 @@ def _compiled_forms(source: Path) -> list[Path]:
     return sorted((source.parent / "__pycache__").glob(f"{source.stem}.*.pyc"))
 
 
+def _drop_compiled_forms(source: Path) -> None:
+    for compiled in _compiled_forms(source):
+        compiled.unlink(missing_ok=True)
+
+
 class Sandbox:
     """One private copy of the project root."""
 
@@ -133,8 +138,7 @@ class Sandbox:
         if relpath not in self._originals:
             self._originals[relpath] = _Original(target.read_bytes(), target.stat().st_mtime_ns,
                                                  {path: path.read_bytes() for path in _compiled_forms(target)})
-        for compiled in _compiled_forms(target):
-            compiled.unlink(missing_ok=True)
+        _drop_compiled_forms(target)
         target.write_bytes(data)
 
     def restore(self, relpath: str) -> None:
@@ -145,8 +149,7 @@ class Sandbox:
         if original is None:
             return
         target = self.path_of(relpath)
-        for compiled in _compiled_forms(target):
-            compiled.unlink(missing_ok=True)
+        _drop_compiled_forms(target)  # one a process a test started may have written for the mutant
         target.write_bytes(original.data)
         os.utime(target, ns=(original.mtime_ns, original.mtime_ns))
         for path, data in original.compiled.items():
