@@ -7,6 +7,15 @@ import pytest
 from importmut.runner import PytestRunner
 
 
+def _environment(sandbox_root, write_bytecode=False):
+    """The environment a runner gives a test run in `sandbox_root`."""
+    runner = PytestRunner(sys.executable, (), ("tests",), ["."], ["pkg"])
+    try:
+        return runner._environment(sandbox_root, write_bytecode=write_bytecode)
+    finally:
+        runner.close()
+
+
 def test_runs_start_no_coverage_measurement_of_the_users_environment(monkeypatch, tmp_path):
     """COVERAGE_PROCESS_START (coverage's own .pth file) or pytest-cov's subprocess variables would start a
     second tracer in every run: slower, and data files written where the user measures."""
@@ -15,11 +24,7 @@ def test_runs_start_no_coverage_measurement_of_the_users_environment(monkeypatch
     monkeypatch.setenv("COV_CORE_DATAFILE", str(tmp_path / ".coverage"))
     monkeypatch.setenv("COVERAGE_PROCESS_CONFIG", "[run]\npatch = subprocess\n")
     monkeypatch.setenv("SOMETHING_ELSE", "kept")
-    runner = PytestRunner(sys.executable, (), ("tests",), ["."], ["pkg"])
-    try:
-        env = runner._environment(tmp_path)
-    finally:
-        runner.close()
+    env = _environment(tmp_path)
     assert not {"COVERAGE_PROCESS_START", "COV_CORE_SOURCE", "COV_CORE_DATAFILE", "COVERAGE_PROCESS_CONFIG"} & set(env)
     assert env["SOMETHING_ELSE"] == "kept"
     assert env["IMPORTMUT_SANDBOX"] == str(tmp_path)
@@ -29,12 +34,8 @@ def test_runs_keep_compiled_modules_beside_their_sources(monkeypatch, tmp_path):
     """Under PYTHONPYCACHEPREFIX the baseline's .pyc files would land in a tree of their own, where mutating a
     file does not drop them: one could stand in for a mutant of the same size written in the same second."""
     monkeypatch.setenv("PYTHONPYCACHEPREFIX", str(tmp_path / "pycache"))
-    runner = PytestRunner(sys.executable, (), ("tests",), ["."], ["pkg"])
-    try:
-        assert "PYTHONPYCACHEPREFIX" not in runner._environment(tmp_path, write_bytecode=True)
-        assert "PYTHONPYCACHEPREFIX" not in runner._environment(tmp_path)
-    finally:
-        runner.close()
+    assert "PYTHONPYCACHEPREFIX" not in _environment(tmp_path, write_bytecode=True)
+    assert "PYTHONPYCACHEPREFIX" not in _environment(tmp_path)
 
 
 @pytest.mark.parametrize("isolation", ["process", "fork"])
