@@ -173,9 +173,9 @@ class _Server:
 def main():
     answers = worker.take_stdout()
     packages = [name for name in os.environ.get("IMPORTMUT_PACKAGES", "").split(",") if name]
-    problem = worker.warm(packages, json.loads(sys.argv[1]))
-    if problem:
-        worker.say(answers, {"ready": False, "reason": problem})
+    unusable = worker.warm(packages, json.loads(sys.argv[1]))
+    if unusable:
+        worker.say(answers, unusable)
         return
     server = _Server(answers, os.fdopen(os.dup(0), "r"))
     sys.path.insert(0, os.getcwd())  # what `python -m pytest` does

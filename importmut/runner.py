@@ -115,6 +115,7 @@ class WarmWorker:
         self.process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=self._log, start_new_session=True, text=True, bufsize=1)
         self.answers: queue.Queue[dict | None] = queue.Queue()
+        self.culprit: str | None = None
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -127,12 +128,16 @@ class WarmWorker:
         self.answers.put(None)  # the worker is gone
 
     def ready(self, timeout: float) -> str | None:
-        """Wait for the worker's first line: None when it is ready, else why it cannot be used."""
+        """Wait for the worker's first line: None when it is ready, else why it cannot be used (and, in
+        `culprit`, the preloaded module that made it unusable, if one did)."""
         try:
             answer = self._answer(timeout)
         except (queue.Empty, WorkerDied):
             return "the warm worker did not start"
-        return None if answer.get("ready") else str(answer.get("reason", "the warm worker is not usable"))
+        if answer.get("ready"):
+            return None
+        self.culprit = answer.get("module")
+        return str(answer.get("reason", "the warm worker is not usable"))
 
     def _answer(self, timeout: float | None) -> dict:
         answer = self.answers.get(timeout=timeout)
@@ -204,6 +209,7 @@ class PytestRunner:
         self.refused: dict[str, int] = {}  # why live workers refused runs, and how often
         self._lock = threading.Lock()
         self.warnings: list[str] = []  # why fork isolation was given up, for the user
+        self._not_preloaded: set[str] = set()  # modules whose preloading imported the project
 
     def close(self) -> None:
         for worker in [*self._workers.values(), *self._live.values()]:
@@ -238,10 +244,36 @@ class PytestRunner:
 
     def _new_worker(self, module: str, sandbox_root: Path, *arguments: str) -> WarmWorker:
         """Start one of the copied worker scripts for a sandbox, with the modules to preload; its log is kept
-        next to it."""
+        next to it. Call it holding the lock."""
         command = [self.python, str(self.plugin_dir / f"{module}.py"), json.dumps(self.preload), *arguments]
         log = self.plugin_dir / f"{module}-{sandbox_root.parent.name}.log"
         return WarmWorker(command, sandbox_root, self._environment(sandbox_root), log)
+
+    def _start(self, workers: dict, module: str, sandbox_root: Path,
+               argument: str) -> tuple[WarmWorker, str | None]:
+        """Start the sandbox's worker of this kind and wait until it is ready (each sandbox serves one run at a
+        time: no one else waits); the worker, and why it cannot be used, or None. A preloaded module that
+        imported the project is preloaded no more, in any worker, and the worker is started again: the
+        children import it fresh, as they do the project."""
+        while True:
+            with self._lock:
+                worker = workers[sandbox_root] = self._new_worker(module, sandbox_root, argument)
+            problem = worker.ready(WORKER_START_TIMEOUT)
+            if problem is None or not self._drop_preload(worker.culprit):
+                return worker, problem
+            worker.close()
+
+    def _drop_preload(self, culprit: str | None) -> bool:
+        """Preload neither `culprit` nor its submodules (importing one imports it); whether it was preloaded."""
+        if culprit is None:
+            return False
+        with self._lock:
+            kept = [name for name in self.preload if name != culprit and not name.startswith(culprit + ".")]
+            # another sandbox's worker may have found it first: this one was started with it all the same
+            dropped = len(kept) < len(self.preload) or culprit in self._not_preloaded
+            self.preload = kept
+            self._not_preloaded.add(culprit)
+        return dropped
 
     def _worker(self, sandbox_root: Path, options: list[str]) -> WarmWorker | None:
         """The sandbox's warm worker, started on first use with the runs' pytest options (for the session it
@@ -252,9 +284,8 @@ class PytestRunner:
             worker = self._workers.get(sandbox_root)
             if worker is not None and worker.process.poll() is None:
                 return worker
-            session = json.dumps({"options": options, "tests": list(self.tests)})
-            worker = self._workers[sandbox_root] = self._new_worker(WORKER_MODULE, sandbox_root, session)
-        problem = worker.ready(WORKER_START_TIMEOUT)  # each sandbox serves one run at a time: no one else waits
+        session = json.dumps({"options": options, "tests": list(self.tests)})
+        worker, problem = self._start(self._workers, WORKER_MODULE, sandbox_root, session)
         if problem is None:
             return worker
         worker.close()
@@ -278,9 +309,8 @@ class PytestRunner:
             if sandbox_root in self._live:
                 worker = self._live[sandbox_root]
                 return worker is not None and worker.process.poll() is None
-            worker = self._live[sandbox_root] = self._new_worker(LIVE_WORKER_MODULE, sandbox_root,
-                                                                 json.dumps(self._args(extra_args, None)))
-        problem = worker.ready(WORKER_START_TIMEOUT)
+        worker, problem = self._start(self._live, LIVE_WORKER_MODULE, sandbox_root,
+                                      json.dumps(self._args(extra_args, None)))
         if problem is None:
             return True
         worker.close()

@@ -16,9 +16,10 @@ job `{"args": [...], "env": {...}, "cwd": "...", "log": "..."}` to stdin; the wo
 `{"pid": N}` when the child starts and `{"exit": CODE}` when it ends, or `{"refused": "why"}` for a job
 whose options are not the held session's. Its first line says whether it is
 ready: `{"ready": true}` (with `"session": true`, or why not, when a session was asked for), or
-`{"ready": false, "reason": "..."}` when preloading imported the project itself (it then exits, and
-importmut starts a fresh process per run instead). The child leads a process group of its own, so a timeout
-kills it and everything it started.
+`{"ready": false, "reason": "..."}` when preloading imported the project itself (it then exits). With
+`"module": name`, preloading that module did: importmut starts the worker again without it. Otherwise a plugin
+did, and importmut starts a fresh process per run instead. The child leads a process group of its own, so a
+timeout kills it and everything it started.
 """
 
 import gc
@@ -44,13 +45,26 @@ def _project_plugins(packages):
     return sorted({entry.name for entry in found if entry.value.split(":")[0].strip().split(".")[0] in packages})
 
 
-def _preload(names):
+def _preload(names, packages=()):
+    """Import pytest's own plugins and `names`; the first of `names` whose import brought in a module of the
+    project (`packages`), which ends the preloading, or None."""
     try:  # pytest's own plugins, which pytest.main would otherwise import in every child
         from _pytest.config import builtin_plugins
 
-        names = ["_pytest." + plugin for plugin in sorted(builtin_plugins) if "." not in plugin] + list(names)
+        _import_all("_pytest." + plugin for plugin in sorted(builtin_plugins) if "." not in plugin)
     except ImportError:
         pass
+    if _project_modules(packages):  # a plugin loaded it: no preload is to blame
+        return None
+    for name in names:
+        count = len(sys.modules)
+        _import_all([name])
+        if len(sys.modules) != count and _project_modules(packages):
+            return name
+    return None
+
+
+def _import_all(names):
     for name in names:
         try:
             __import__(name)
@@ -64,18 +78,22 @@ class _Preloader:
     plugin's distribution, such as anyio or hypothesis, is rewritten; imported outside a session, every
     child would warn that it was imported before it could be rewritten)."""
 
-    def __init__(self, names):
+    def __init__(self, names, packages):
         self.names = names
+        self.packages = packages
+        self.culprit = None
 
     def pytest_configure(self, config):
-        _preload(self.names)
+        self.culprit = _preload(self.names, self.packages)
 
 
 def _warm_up(packages, names):
     """Run one pytest session on an empty folder: it loads the installed pytest plugins (not the project's)
     and the project's third-party modules, and does what pytest imports and compiles only while it runs
     (option parser, config file reader, regular expressions), once here rather than in every child. No
-    conftest.py and no option from the environment is read; output goes to the worker's log."""
+    conftest.py and no option from the environment is read; output goes to the worker's log. Returns the
+    module whose preloading imported the project, if one did (`_preload`)."""
+    preloader = _Preloader(names, packages)
     folder = tempfile.mkdtemp(prefix="importmut-warm-up-")
     config = os.path.join(folder, "pyproject.toml")
     saved_env = {key: os.environ.pop(key) for key in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS") if key in os.environ}
@@ -88,14 +106,15 @@ def _warm_up(packages, names):
         import pytest
 
         pytest.main(["-q", "-p", "no:cacheprovider", *blocked, "--rootdir", folder, "-c", config, folder],
-                    plugins=[_Preloader(names)])
+                    plugins=[preloader])
     except BaseException:  # noqa: BLE001 - a warm-up that fails only leaves the children more to do
         pass
     finally:
         os.chdir(saved_cwd)
         os.environ.update(saved_env)
         shutil.rmtree(folder, ignore_errors=True)
-    _preload(names)  # what the session did not get to, if it stopped early
+    # what the session did not get to, if it stopped early
+    return preloader.culprit or _preload(names, packages)
 
 
 def _project_modules(packages):
@@ -192,13 +211,18 @@ def say(answers, message):
 
 
 def warm(packages, names):
-    """Load pytest, the plugins and the dependencies; why the worker is unusable, or None."""
+    """Load pytest, the plugins and the dependencies; None, or the answer that the worker is unusable. When
+    preloading one of `names` imported the project, the answer names it (`"module"`): importmut starts the
+    worker again without it."""
     _preload(["tomllib"])
-    _warm_up(packages, names)
+    culprit = _warm_up(packages, names)
     loaded = _project_modules(packages)
-    if loaded:  # a plugin or a dependency imported the project: children would not import it fresh
-        return f"loading the plugins and dependencies imported {loaded[0]}"
-    return None
+    if not loaded:
+        return None
+    # a plugin or a dependency imported the project: children would not import it fresh
+    if culprit is None:
+        return {"ready": False, "reason": f"loading the plugins and dependencies imported {loaded[0]}"}
+    return {"ready": False, "reason": f"preloading {culprit} imported {loaded[0]}", "module": culprit}
 
 
 def serve(answers, start_child, refuse=lambda job: None, jobs=None):
@@ -391,9 +415,9 @@ def hold_session(answers, packages, session):
 def main():
     answers = take_stdout()
     packages = [name for name in os.environ.get("IMPORTMUT_PACKAGES", "").split(",") if name]
-    problem = warm(packages, json.loads(sys.argv[1]) if len(sys.argv) > 1 else [])
-    if problem:
-        say(answers, {"ready": False, "reason": problem})
+    unusable = warm(packages, json.loads(sys.argv[1]) if len(sys.argv) > 1 else [])
+    if unusable:
+        say(answers, unusable)
         return
     # Children never free what the worker preloaded: kept out of the collector's sight, it is not walked by
     # each child's collections (whose walks would also copy the worker's memory pages).

@@ -163,6 +163,49 @@ def test_a_plugin_that_imports_the_project_makes_the_worker_refuse_and_the_runne
                                "process (--isolation process)"]
 
 
+def _culprit_package(site: Path, project: Path) -> None:
+    """A third-party package whose submodule imports the project, and a test that imports the submodule."""
+    (site / "outside_pkg").mkdir()
+    (site / "outside_pkg" / "__init__.py").write_text(RECORDER)
+    (site / "outside_pkg" / "sub.py").write_text(RECORDER + "import myproj.named\n")
+    (project / "test_two.py").write_text("import outside_pkg.sub\n\n\ndef test_two():\n    assert outside_pkg.sub\n")
+
+
+def test_a_preloaded_module_that_imports_the_project_is_named_in_the_refusal(tmp_path):
+    site, project = _project(tmp_path)
+    _culprit_package(site, project)
+    worker = _Worker(tmp_path, project, site, ("outside_helper", "outside_pkg", "outside_pkg.sub"), session=False)
+    worker.close()
+    assert worker.first == {"ready": False, "reason": "preloading outside_pkg.sub imported myproj",
+                            "module": "outside_pkg.sub"}
+
+
+@pytest.mark.parametrize("isolation", ["fork", "live"])
+def test_the_runner_starts_the_worker_again_without_a_preload_that_imports_the_project(
+        tmp_path, monkeypatch, isolation):
+    site, project = _project(tmp_path)
+    _culprit_package(site, project)
+    monkeypatch.setenv("IMPORT_LOG", str(tmp_path / "imports.log"))
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    runner = PytestRunner(sys.executable, ("-p", "no:cacheprovider"), ("test_two.py",), ["."], ["myproj"],
+                          isolation=isolation, preload=["outside_helper", "outside_pkg", "outside_pkg.sub"])
+    try:
+        # a live worker imports the project and collects the tests once: the culprit too, but only then
+        assert runner.start_live(project, []) is (isolation == "live")
+        run = runner.run(project)
+        warm = runner._workers[project].process.pid  # the fork worker: started with the culprit left out
+    finally:
+        runner.close()
+    assert run.passed == ["test_two.py::test_two"], run.output
+    assert (runner.isolation, runner.warnings) == (isolation, [])
+    assert runner.preload == ["outside_helper", "outside_pkg"]
+    imports = _imports(tmp_path / "imports.log")
+    assert warm in imports["outside_pkg"] and warm in imports["outside_helper"]
+    assert warm not in imports["outside_pkg.sub"] | imports["myproj.named"]
+    # the worker that preloaded the culprit, the run's child (and the live worker's collection)
+    assert len(imports["outside_pkg.sub"]) == (3 if isolation == "live" else 2)
+
+
 def _held_project(tmp_path: Path, conftest: str = "", files: dict[str, str] | None = None,
                   ini: str = "") -> Path:
     """A project whose conftest.py and module note which process imported them, with a passing and a failing
