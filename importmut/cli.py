@@ -235,7 +235,7 @@ def run(path: str, report_dir: str | None, jobs: int | None, operators: tuple[st
     _write_reports(report, config.report_dir)
     click.echo(table.render(report))
     if show_stats:
-        click.echo(stats.render(stats.compute(result.costs.values(), sum(result.phases.values()), result.live_runs)))
+        click.echo(stats.render(result.run_stats()))
     click.echo(f"reports in {config.report_dir}: " + ", ".join(REPORT_FILES))
     sys.exit(_gate(report, config, fail_under, baseline_file))
 

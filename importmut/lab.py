@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
-from importmut import __version__, import_graph, scratch
+from importmut import __version__, import_graph, scratch, stats
 from importmut.cache import ResultCache, digest, file_hashes
 from importmut.config import Config
 from importmut.coverage_map import CoverageMap
@@ -53,6 +53,11 @@ class LabResult:
     costs: dict[str, "MutantCost"] = field(default_factory=dict)  # mutant id -> what testing it cost
     flaky: set[str] = field(default_factory=set)  # tests that failed and then passed on the same mutant
     live_runs: int = 0  # test runs done by live workers
+    worker_startup: float = 0.0  # seconds the warm and live workers took to be ready, once per sandbox
+
+    def run_stats(self) -> stats.RunStats:
+        """The run's figures (`--stats`, and the JSON report)."""
+        return stats.compute(self.costs.values(), sum(self.phases.values()), self.live_runs, self.worker_startup)
 
 
 def check_applies(mutant: Mutant) -> str | None:
@@ -279,6 +284,7 @@ class Lab:
                 if not self.result.phases:
                     self.result.phases = {"setup": 0.0, "initialRun": 0.0, "mutation": time.monotonic() - started}
                 self.result.live_runs = self.runner.live_runs
+                self.result.worker_startup = self.runner.startup_seconds
             self._close()
 
     def start(self) -> None:

@@ -206,6 +206,7 @@ class PytestRunner:
         self._workers: dict[Path, WarmWorker] = {}
         self._live: dict[Path, WarmWorker | None] = {}  # None: this sandbox's live worker is unusable
         self.live_runs = 0  # runs the live workers did
+        self.startup_seconds = 0.0  # waiting for workers to be ready: once per sandbox, not part of any run
         self.refused: dict[str, int] = {}  # why live workers refused runs, and how often
         self._lock = threading.Lock()
         self.warnings: list[str] = []  # why fork isolation was given up, for the user
@@ -255,11 +256,14 @@ class PytestRunner:
         time: no one else waits); the worker, and why it cannot be used, or None. A preloaded module that
         imported the project is preloaded no more, in any worker, and the worker is started again: the
         children import it fresh, as they do the project."""
+        started = time.monotonic()
         while True:
             with self._lock:
                 worker = workers[sandbox_root] = self._new_worker(module, sandbox_root, argument)
             problem = worker.ready(WORKER_START_TIMEOUT)
             if problem is None or not self._drop_preload(worker.culprit):
+                with self._lock:
+                    self.startup_seconds += time.monotonic() - started
                 return worker, problem
             worker.close()
 
@@ -365,7 +369,9 @@ class PytestRunner:
                 exit_code, timed_out = self._run_live(sandbox_root, job, timeout)
             if exit_code is None and self.isolation in ("fork", "live") and coverage_file is None:
                 job = {"args": args, "env": job_env, "cwd": str(sandbox_root), "log": str(output_path)}
+                asked = time.monotonic()
                 worker = self._worker(sandbox_root, self._args(extra_args, ()))
+                started += time.monotonic() - asked  # a worker's start-up is the sandbox's, not this run's
                 try:
                     if worker is not None:
                         exit_code, timed_out = worker.run(job, timeout, self.groups)

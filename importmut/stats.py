@@ -27,9 +27,11 @@ class RunStats:
     tests_executed: int
     test_seconds: float  # the tests' own durations, summed
     wall_seconds: float  # the whole run: sandboxes, baseline and mutants
-    overhead_per_mutant: float  # per mutant run, its process time beyond its tests' own durations
+    overhead_per_mutant: float  # per mutant run, its runs' time beyond its tests' own durations
     lower_bound_seconds: float
     live_runs: int = 0  # test runs a live worker did (the mutant applied to a session that imported the project)
+    # waiting for the warm and live workers to be ready: once per sandbox, in the wall time and in no mutant's runs
+    worker_startup_seconds: float = 0.0
 
     @property
     def efficiency(self) -> float:
@@ -39,7 +41,7 @@ class RunStats:
         return {**asdict(self), "efficiency": self.efficiency}
 
 
-def compute(costs: Iterable[Cost], wall_seconds: float, live_runs: int = 0) -> RunStats:
+def compute(costs: Iterable[Cost], wall_seconds: float, live_runs: int = 0, worker_startup: float = 0.0) -> RunStats:
     costs = list(costs)
     ran = [cost for cost in costs if cost.wall > 0]
     overhead = sum(max(0.0, cost.wall - cost.test_seconds) for cost in ran) / len(ran) if ran else 0.0
@@ -52,7 +54,27 @@ def compute(costs: Iterable[Cost], wall_seconds: float, live_runs: int = 0) -> R
         overhead_per_mutant=overhead,
         lower_bound_seconds=sum(cost.bound for cost in costs),
         live_runs=live_runs,
+        worker_startup_seconds=worker_startup,
     )
+
+
+def merge(parts: Iterable[dict[str, float]]) -> dict[str, float]:
+    """The figures of shards run apart (`importmut merge`): counts and seconds add up, the overhead per mutant
+    run is the shards' mean weighted by their mutant runs, and the efficiency is made again from the sums."""
+    parts = [part for part in parts if part]
+    merged: dict[str, float] = {}
+    for part in parts:
+        for key, value in part.items():
+            if key not in ("efficiency", "overhead_per_mutant"):
+                merged[key] = merged.get(key, 0) + value
+    if not merged:
+        return merged
+    runs = merged.get("mutants_run", 0)
+    merged["overhead_per_mutant"] = (
+        sum(part.get("overhead_per_mutant", 0.0) * part.get("mutants_run", 0) for part in parts) / runs if runs else 0.0)
+    wall = merged.get("wall_seconds", 0.0)
+    merged["efficiency"] = merged.get("lower_bound_seconds", 0.0) / wall if wall else 0.0
+    return merged
 
 
 def render(stats: RunStats) -> str:
@@ -63,6 +85,7 @@ def render(stats: RunStats) -> str:
         f"test-seconds:          {stats.test_seconds:.2f}s",
         f"wall time:             {stats.wall_seconds:.2f}s ({per_mutant:.3f}s per mutant)",
         f"overhead per mutant:   {stats.overhead_per_mutant * 1000:.0f} ms beyond its tests",
+        f"worker start-up:       {stats.worker_startup_seconds:.2f}s (each sandbox waited for its workers once)",
         f"live runs:             {stats.live_runs} (the rest imported the mutant fresh)",
         f"lower bound:           {stats.lower_bound_seconds:.2f}s",
         f"efficiency:            {stats.efficiency:.1%} (lower bound / wall time)",

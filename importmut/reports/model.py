@@ -12,7 +12,7 @@ from importmut.coverage_map import IMPORT_TIME, CoverageMap
 from importmut.lab import LabResult, reference_tests
 from importmut.mutants import Catalogue, Mutant
 from importmut.outcomes import REPORT_ORDER, Outcome, Status, score
-from importmut.stats import compute
+from importmut.stats import merge as merge_stats
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def build_report(catalogue: Catalogue, result: LabResult, project_root: str) -> 
     return Report(records=records, sources=sources, tests=tuple(sorted(result.baseline.tests)),
                   project_root=project_root, partial=result.partial, deselected=result.deselected,
                   warnings=tuple(catalogue.warnings), phases=dict(result.phases),
-                  stats=compute(result.costs.values(), sum(result.phases.values()), result.live_runs).as_dict(),
+                  stats=result.run_stats().as_dict(),
                   flaky=tuple(sorted(result.flaky)))
 
 
@@ -133,13 +133,7 @@ def merge_reports(parts: list[Report]) -> Report:
                 raise ValueError(f"shards disagree on {record.id}: {known.status.value} and {record.status.value}")
             records[record.id] = record
     first = parts[0]
-    stats: dict[str, float] = {}
-    for part in parts:
-        for key, value in part.stats.items():
-            if key != "efficiency":
-                stats[key] = stats.get(key, 0.0) + value
-    if stats.get("wall_seconds"):
-        stats["efficiency"] = stats.get("lower_bound_seconds", 0.0) / stats["wall_seconds"]
+    stats = merge_stats(part.stats for part in parts)
     return Report(
         records=list(records.values()),
         sources={path: text for part in parts for path, text in part.sources.items()},

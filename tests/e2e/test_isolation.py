@@ -78,11 +78,13 @@ def test_stats_report_the_cost_and_its_lower_bound(project, tmp_path):
     result = run_cli("run", str(root), "--stats", "--report-dir", str(tmp_path), "-q", cwd=root)
     assert result.returncode == 0, result.stderr
     assert "overhead per mutant:" in result.stdout and "efficiency:" in result.stdout
+    assert "worker start-up:" in result.stdout
     stats = json.loads((tmp_path / "importmut.json").read_text())["config"]["stats"]
     assert stats["mutants"] == len(PLUGIN_APP)
     assert stats["mutants_run"] == len(PLUGIN_APP) - 1  # the NoCoverage mutant needed no run
     assert 0 < stats["lower_bound_seconds"] <= stats["test_seconds"] + 1
     assert 0 < stats["efficiency"] < 1
+    assert stats["worker_startup_seconds"] > 0  # the default isolation, live, starts workers
 
 
 # one test whose time is mostly Python lines, which coverage's tracer slows in the baseline

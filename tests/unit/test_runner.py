@@ -167,3 +167,25 @@ def test_a_process_started_outside_any_one_test_makes_every_test_count_as_starti
         (tmp_path / "test_a.py").write_text("def test_a(server):\n    pass\n")
     (tmp_path / "test_b.py").write_text("def test_b():\n    pass\n")
     assert set(_baseline(tmp_path, ".").spawners) == {"test_a.py::test_a", "test_b.py::test_b"}
+
+
+def test_a_workers_start_up_is_counted_apart_from_the_run_that_waited_for_it(tmp_path, monkeypatch):
+    """The first run in a sandbox waits for its warm worker: that wait is the sandbox's once, not the mutant's,
+    as the live worker's already was (`--stats` gives it as the worker start-up)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "slow_dependency.py").write_text("import time\ntime.sleep(2)\n")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "test_a.py").write_text("def test_a():\n    pass\n")
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    runner = PytestRunner(sys.executable, ("-p", "no:cacheprovider"), ("test_a.py",), ["."], ["myproj"],
+                          isolation="fork", preload=["slow_dependency"])
+    try:
+        first = runner.run(project)
+        second = runner.run(project)
+    finally:
+        runner.close()
+    assert first.passed == second.passed == ["test_a.py::test_a"]
+    assert runner.isolation == "fork" and runner.startup_seconds >= 2
+    assert first.duration < 1.5 and second.duration < 1.5
