@@ -238,8 +238,9 @@ class PytestRunner:
         env.setdefault("PYTHONHASHSEED", "0")
         env["IMPORTMUT_SANDBOX"] = str(sandbox_root)
         env["IMPORTMUT_PACKAGES"] = ",".join(self.packages)
+        # a test that runs importmut itself gives it these, from the child it runs in: they are that child's
         for key in ("IMPORTMUT_COVERAGE", "IMPORTMUT_COVERAGE_SOURCE", "IMPORTMUT_SELECT", "IMPORTMUT_RESULTS",
-                    *MEASURING):
+                    "IMPORTMUT_FORKED", *MEASURING):
             env.pop(key, None)
         return env
 

@@ -30,6 +30,14 @@ def test_runs_start_no_coverage_measurement_of_the_users_environment(monkeypatch
     assert env["IMPORTMUT_SANDBOX"] == str(tmp_path)
 
 
+def test_runs_inherit_nothing_of_a_forked_child_importmut_itself_runs_in(monkeypatch, tmp_path):
+    """importmut run by a test, in a child a worker forked: that child's settings are not its runs'."""
+    monkeypatch.setenv("IMPORTMUT_FORKED", "1")  # would end the run's pytest before its unconfigure hooks
+    monkeypatch.setenv("IMPORTMUT_RESULTS", str(tmp_path / "results.json"))
+    env = _environment(tmp_path)
+    assert not {"IMPORTMUT_FORKED", "IMPORTMUT_RESULTS"} & set(env)
+
+
 def test_runs_keep_compiled_modules_beside_their_sources(monkeypatch, tmp_path):
     """Under PYTHONPYCACHEPREFIX the baseline's .pyc files would land in a tree of their own, where mutating a
     file does not drop them: one could stand in for a mutant of the same size written in the same second."""
