@@ -529,7 +529,8 @@ def render(summary: dict) -> str:
         if stats:
             lines.append(f"importmut overhead per mutant run:  {stats.get('overhead_per_mutant', 0) * 1000:.0f} ms "
                          f"beyond its tests ({stats.get('mutants_run', '?')} of {stats.get('mutants', '?')} "
-                         f"mutants needed a test run; {stats.get('live_runs', 0)} runs in a live worker)")
+                         f"mutants needed a test run; {stats.get('live_runs', 0)} runs in a live worker; workers' "
+                         f"start-up apart: {stats.get('worker_startup_seconds', 0):.1f}s)")
             lines.append(f"importmut efficiency:               {stats.get('efficiency', 0):.1%} "
                          f"(lower bound {stats.get('lower_bound_seconds', 0):.1f}s / its wall "
                          f"{stats.get('wall_seconds', 0):.1f}s)")
