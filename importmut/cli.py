@@ -25,6 +25,7 @@ from importmut.operators import OPERATORS
 from importmut.progress import Progress
 from importmut.reports import json_report, junit, markdown, sarif, table
 from importmut.reports.model import Report, build_report, merge_reports
+from importmut.runner import interpreter_problem
 
 EXIT_OK, EXIT_GATE, EXIT_USAGE, EXIT_BASELINE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 ERROR_LOG = "importmut-error.log"
@@ -186,6 +187,10 @@ def run(path: str, report_dir: str | None, jobs: int | None, operators: tuple[st
     config = _config(path, report_dir, jobs=jobs, operators=operators or None, deselect_failing=deselect_failing,
                      isolation=isolation, select_tests=False if all_tests else None)
     config = config.with_overrides(pytest_args=config.pytest_args + pytest_extra)
+    if config.python != sys.executable:  # importmut's own interpreter runs the tests by default: no need to ask
+        problem = interpreter_problem(config.python)
+        if problem:
+            fail(problem)
     bar = Progress(click.get_text_stream("stderr"), quiet=quiet)
     removed = scratch.remove_abandoned()
     if removed and not quiet:

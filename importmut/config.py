@@ -10,6 +10,7 @@ import configparser
 import math
 import os
 import shlex
+import shutil
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -195,6 +196,21 @@ def load_config(path: Path) -> Config:
     return _build(base_dir, settings, source)
 
 
+def _interpreter(source: str, base_dir: Path, value: str) -> str:
+    """The test interpreter as every sandbox can start it: a relative path is the configuration's folder's (a
+    sandbox is elsewhere), a bare name is looked up on PATH. Symbolic links are kept: a virtualenv's python is
+    one, and resolved it would leave the virtualenv."""
+    if os.sep in value or (os.altsep and os.altsep in value) or value.startswith("~"):
+        path = os.path.abspath(base_dir / os.path.expanduser(value))
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            raise ConfigError(f"{source}: 'python' names '{value}', which is not an executable file")
+        return path
+    found = shutil.which(value)
+    if found is None:
+        raise ConfigError(f"{source}: 'python' names '{value}', which is not on PATH")
+    return found
+
+
 def _build(base_dir: Path, settings: dict[str, Any], source: str) -> Config:
     root = (base_dir / settings.pop("root", ".")).resolve()
     if not root.is_dir():
@@ -212,5 +228,7 @@ def _build(base_dir: Path, settings: dict[str, Any], source: str) -> Config:
         if not (root / item.split("::")[0]).exists():
             raise ConfigError(f"{source}: 'tests' names '{item}', which does not exist under {root}")
     report_dir = base_dir / settings.pop("report_dir", "reports")
+    if "python" in settings:
+        settings["python"] = _interpreter(source, base_dir, settings["python"])
     return Config(base_dir=base_dir, root=root, paths=paths, tests=tuple(tests), report_dir=report_dir,
                   source=source, **settings)

@@ -27,6 +27,45 @@ LIVE_WORKER_MODULE = "_importmut_live_worker"
 MEASURING = ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG", "COV_CORE_SOURCE", "COV_CORE_CONFIG",
              "COV_CORE_DATAFILE", "COV_CORE_CONTEXT")
 WORKER_START_TIMEOUT = 300.0  # seconds for a warm worker to import pytest, plugins and dependencies
+OLDEST_TEST_PYTHON = (3, 8)  # what the plugin and the workers, copied into the test interpreter, run on
+# runs on any Python, 2.7 included, so that an old one is named rather than failing in the baseline
+_INTERPRETER_PROBE = (
+    "import sys\n"
+    "try:\n"
+    "    import importlib.util\n"
+    "    has_pytest = importlib.util.find_spec('pytest') is not None\n"
+    "except Exception:\n"
+    "    has_pytest = False\n"
+    "sys.stdout.write('%d.%d %d' % (sys.version_info[0], sys.version_info[1], has_pytest))\n"
+)
+
+
+def interpreter_problem(python: str) -> str | None:
+    """Why the configured test interpreter cannot run importmut's test runs (too old, no pytest, not a Python
+    at all), in one line; None when it can. It is given a script file, as the workers are: a wrapper that
+    stands in for Python need not know `-c`."""
+    folder = scratch.make("probe")
+    script = folder / "probe.py"
+    script.write_text(_INTERPRETER_PROBE, encoding="utf-8")
+    try:
+        probe = subprocess.run([python, str(script)], capture_output=True, text=True, timeout=60,
+                               stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"'python' ({python}) did not run: {error}"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    try:
+        version, has_pytest = probe.stdout.split()
+        major, minor = (int(part) for part in version.split("."))
+    except ValueError:
+        said = (probe.stderr.strip() or probe.stdout.strip() or f"exit status {probe.returncode}").splitlines()[-1]
+        return f"'python' ({python}) did not run as a Python interpreter: {said}"
+    if (major, minor) < OLDEST_TEST_PYTHON:
+        oldest = ".".join(map(str, OLDEST_TEST_PYTHON))
+        return f"'python' ({python}) is Python {major}.{minor}; importmut's test runs need Python {oldest} or newer"
+    if has_pytest != "1":
+        return f"'python' ({python}) cannot import pytest: install it in that environment"
+    return None
 
 
 @dataclass(frozen=True)

@@ -241,7 +241,12 @@ def serve(answers, start_child, refuse=lambda job: None, jobs=None):
             start_child(job)
         say(answers, {"pid": pid})
         _, status = os.waitpid(pid, 0)
-        say(answers, {"exit": os.waitstatus_to_exitcode(status)})
+        say(answers, {"exit": _exit_code(status)})
+
+
+def _exit_code(status):
+    """A wait status as an exit code, negative for a signal (os.waitstatus_to_exitcode, new in Python 3.9)."""
+    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
 
 
 # Plugins whose threads a forked child can do without. pytest-rerunfailures starts a server for pytest-xdist's

@@ -60,6 +60,21 @@ def test_misspelled_operator_exits_2(project):
     assert "unknown operator 'dleete'" in _one_error_line(result)
 
 
+def test_a_test_interpreter_that_cannot_run_the_tests_exits_2_naming_it(project, tmp_path):
+    root = project("plugin_app")
+    _write_config(root, 'python = "bin/python"\n')
+    missing = run_cli("run", str(root), cwd=root)
+    assert missing.returncode == 2
+    assert "'python' names 'bin/python', which is not an executable file" in _one_error_line(missing)
+    (root / "bin").mkdir()
+    (root / "bin" / "python").write_text("#!/bin/sh\nprintf '3.7 1'\n")  # answers as a Python 3.7 would
+    (root / "bin" / "python").chmod(0o755)
+    old = run_cli("run", str(root), cwd=root)
+    assert old.returncode == 2
+    assert "is Python 3.7; importmut's test runs need Python 3.8 or newer" in _one_error_line(old)
+    assert not (root / "reports").exists()
+
+
 def test_project_that_does_not_exist_exits_2(tmp_path):
     result = run_cli("run", str(tmp_path / "missing"), cwd=tmp_path)
     assert result.returncode == 2

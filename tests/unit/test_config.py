@@ -19,7 +19,7 @@ def importmut_project(write_project, body: str, **files):
 
 
 def test_tool_importmut_happy_path(write_project):
-    root = importmut_project(write_project, """\
+    root = importmut_project(write_project, f"""\
 root = "."
 paths = ["pkg", "lib/extra.py"]
 tests = ["tests/test_x.py::test_one"]
@@ -28,7 +28,7 @@ operators = ["delete", "hoist"]
 pytest_args = ["-x", "-p", "no:randomly"]
 timeout_factor = 2
 timeout_constant = 1.5
-python = "/usr/bin/python3"
+python = "{sys.executable}"
 report_dir = "out/reports"
 localize_max = 3
 deselect_failing = true
@@ -44,12 +44,27 @@ jobs = 4
     assert config.pytest_args == ("-x", "-p", "no:randomly")
     assert config.timeout_factor == 2
     assert config.timeout_constant == 1.5
-    assert config.python == "/usr/bin/python3"
+    assert config.python == sys.executable
     assert config.report_dir == root.resolve() / "out" / "reports"
     assert config.localize_max == 3
     assert config.deselect_failing is True
     assert config.jobs == 4
     assert config.source == "[tool.importmut]"
+
+
+def test_the_test_interpreter_is_found_from_any_sandbox_or_named_as_missing(write_project):
+    root = importmut_project(write_project, 'python = "venv/bin/python"\n')
+    with pytest.raises(ConfigError, match="'python' names 'venv/bin/python', which is not an executable file"):
+        load_config(root)
+    (root / "venv" / "bin").mkdir(parents=True)
+    (root / "venv" / "bin" / "python").symlink_to(sys.executable)
+    # relative to the configuration, not to the sandbox the runs start in; the virtualenv's link kept
+    assert load_config(root).python == str(root.resolve() / "venv" / "bin" / "python")
+    (root / "pyproject.toml").write_text('[tool.importmut]\npython = "no-such-python-3.99"\n')
+    with pytest.raises(ConfigError, match="'python' names 'no-such-python-3.99', which is not on PATH"):
+        load_config(root)
+    (root / "pyproject.toml").write_text('[tool.importmut]\npython = "sh"\n')
+    assert load_config(root).python.endswith("/sh")  # a bare name, looked up on PATH
 
 
 def test_defaults_when_the_table_is_empty(write_project):

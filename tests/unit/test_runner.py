@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from importmut.runner import PytestRunner
+from importmut.runner import PytestRunner, interpreter_problem
 
 
 def _environment(sandbox_root, write_bytecode=False):
@@ -197,3 +197,22 @@ def test_a_workers_start_up_is_counted_apart_from_the_run_that_waited_for_it(tmp
     assert first.passed == second.passed == ["test_a.py::test_a"]
     assert runner.isolation == "fork" and runner.startup_seconds >= 2
     assert first.duration < 1.5 and second.duration < 1.5
+
+
+@pytest.mark.parametrize(("says", "problem"), [
+    ("printf '3.7 1'", "is Python 3.7; importmut's test runs need Python 3.8 or newer"),
+    ("printf '2.7 0'", "is Python 2.7; importmut's test runs need Python 3.8 or newer"),
+    ("printf '3.12 0'", "cannot import pytest: install it in that environment"),
+    ("echo 'cannot execute binary file' >&2; exit 126", "did not run as a Python interpreter: cannot execute binary file"),
+])
+def test_a_test_interpreter_that_cannot_run_the_tests_is_named_in_one_line(tmp_path, says, problem):
+    """What the probe finds, from stand-ins that answer as an old Python, one without pytest, and no Python."""
+    python = tmp_path / "python"
+    python.write_text(f"#!/bin/sh\n{says}\n")
+    python.chmod(0o755)
+    assert interpreter_problem(str(python)) == f"'python' ({python}) {problem}"
+
+
+def test_importmuts_own_interpreter_can_run_the_tests_and_a_missing_one_cannot(tmp_path):
+    assert interpreter_problem(sys.executable) is None
+    assert interpreter_problem(str(tmp_path / "nowhere")).startswith(f"'python' ({tmp_path / 'nowhere'}) did not run")
