@@ -187,3 +187,20 @@ PYTEST_SETTINGS = {  # the same settings in each file pytest reads them from
     "setup.cfg": "[tool:pytest]\ntestpaths = tests\n",
     "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n',
 }
+
+# an installed package whose submodule imports the project while it is imported (a plugin loader that reads
+# the project's settings, say); the project imports that submodule
+IMPORTS_THE_PROJECT = {
+    "pyproject.toml": PYPROJECT,
+    "site/loaders/__init__.py": "",
+    "site/loaders/settings_loader.py": (
+        "import app.settings\n\n\ndef load(name):\n    return getattr(app.settings, name)\n"
+    ),
+    "app/__init__.py": "",
+    "app/settings.py": "GREETING = 'hello'\n",
+    "app/core.py": (
+        "import json\n\nfrom loaders.settings_loader import load\n\n\n"
+        "def greeting():\n    return json.dumps(load('GREETING'))\n"
+    ),
+    "tests/test_core.py": "from app.core import greeting\n\n\ndef test_greeting():\n    assert greeting() == '\"hello\"'\n",
+}

@@ -228,6 +228,23 @@ def test_a_namespace_package_in_a_src_layout(tmp_path):
     assert statuses(root / "reports") == {"src/nsp/plugin/tools.py::delete::<module>::json": "Killed"}
 
 
+def test_a_dependency_that_imports_the_project_is_left_to_the_children_not_every_run_to_a_fresh_process(tmp_path):
+    """The warm workers would preload loaders.settings_loader, which imports the project: they leave it out
+    and start again, and every isolation gives the same verdicts."""
+    root = projects.write(tmp_path / "loader", projects.IMPORTS_THE_PROJECT)
+    env = {"PYTHONPATH": str(root / "site")}
+    found = {}
+    for isolation in ("live", "fork", "process"):
+        result = _run(root, "--isolation", isolation, "--no-cache", "--report-dir", str(tmp_path / isolation),
+                      env=env)
+        assert result.returncode == 0, result.stderr
+        assert "warning" not in result.stderr, result.stderr  # no fall-back to a fresh process per mutant
+        found[isolation] = statuses(tmp_path / isolation)
+    assert found["live"] == found["fork"] == found["process"]
+    assert found["process"]["app/core.py::delete::<module>::json"] == "Killed"
+    assert found["process"]["app/core.py::delete::<module>::load"] == "Killed"
+
+
 def test_without_coverage_in_the_test_interpreter_every_mutant_runs_every_test(project, tmp_path):
     """No coverage map means nothing can be ruled out: no NoCoverage from guesswork, the whole suite runs."""
     wrapper = tmp_path / "python-without-coverage"
