@@ -249,7 +249,6 @@ class PytestRunner:
         self.refused: dict[str, int] = {}  # why live workers refused runs, and how often
         self._lock = threading.Lock()
         self.warnings: list[str] = []  # why fork isolation was given up, for the user
-        self._not_preloaded: set[str] = set()  # modules whose preloading imported the project
 
     def close(self) -> None:
         for worker in [*self._workers.values(), *self._live.values()]:
@@ -308,16 +307,13 @@ class PytestRunner:
             worker.close()
 
     def _drop_preload(self, culprit: str | None) -> bool:
-        """Preload neither `culprit` nor its submodules (importing one imports it); whether it was preloaded."""
+        """Preload neither `culprit` nor its submodules (importing one imports it); whether there was one. A
+        worker names only a module it was given, so each start again has one fewer to name."""
         if culprit is None:
             return False
-        with self._lock:
-            kept = [name for name in self.preload if name != culprit and not name.startswith(culprit + ".")]
-            # another sandbox's worker may have found it first: this one was started with it all the same
-            dropped = len(kept) < len(self.preload) or culprit in self._not_preloaded
-            self.preload = kept
-            self._not_preloaded.add(culprit)
-        return dropped
+        with self._lock:  # another sandbox's worker may have dropped it already
+            self.preload = [name for name in self.preload if name != culprit and not name.startswith(culprit + ".")]
+        return True
 
     def _worker(self, sandbox_root: Path, options: list[str]) -> WarmWorker | None:
         """The sandbox's warm worker, started on first use with the runs' pytest options (for the session it
