@@ -70,8 +70,8 @@ def merge(parts: Iterable[dict[str, float]]) -> dict[str, float]:
     if not merged:
         return merged
     runs = merged.get("mutants_run", 0)
-    merged["overhead_per_mutant"] = (
-        sum(part.get("overhead_per_mutant", 0.0) * part.get("mutants_run", 0) for part in parts) / runs if runs else 0.0)
+    weighed = sum(part.get("overhead_per_mutant", 0.0) * part.get("mutants_run", 0) for part in parts)
+    merged["overhead_per_mutant"] = weighed / runs if runs else 0.0
     wall = merged.get("wall_seconds", 0.0)
     merged["efficiency"] = merged.get("lower_bound_seconds", 0.0) / wall if wall else 0.0
     return merged

@@ -202,5 +202,7 @@ IMPORTS_THE_PROJECT = {
         "import json\n\nfrom loaders.settings_loader import load\n\n\n"
         "def greeting():\n    return json.dumps(load('GREETING'))\n"
     ),
-    "tests/test_core.py": "from app.core import greeting\n\n\ndef test_greeting():\n    assert greeting() == '\"hello\"'\n",
+    "tests/test_core.py": (
+        "from app.core import greeting\n\n\ndef test_greeting():\n    assert greeting() == '\"hello\"'\n"
+    ),
 }

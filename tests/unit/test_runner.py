@@ -203,7 +203,8 @@ def test_a_workers_start_up_is_counted_apart_from_the_run_that_waited_for_it(tmp
     ("printf '3.7 1'", "is Python 3.7; importmut's test runs need Python 3.8 or newer"),
     ("printf '2.7 0'", "is Python 2.7; importmut's test runs need Python 3.8 or newer"),
     ("printf '3.12 0'", "cannot import pytest: install it in that environment"),
-    ("echo 'cannot execute binary file' >&2; exit 126", "did not run as a Python interpreter: cannot execute binary file"),
+    ("echo 'cannot execute binary file' >&2; exit 126",
+     "did not run as a Python interpreter: cannot execute binary file"),
 ])
 def test_a_test_interpreter_that_cannot_run_the_tests_is_named_in_one_line(tmp_path, says, problem):
     """What the probe finds, from stand-ins that answer as an old Python, one without pytest, and no Python."""
