@@ -265,9 +265,6 @@ class Lab:
             todo = self._plan_all(result, hashes)
             if todo:
                 jobs = max(1, min(self.config.jobs, len(todo)))
-                if not sandboxes:
-                    sandboxes.append(Sandbox(self.config))
-                sandboxes += [Sandbox(self.config, copy_of=sandboxes[0]) for _ in range(jobs - 1)]
                 free: queue.Queue[Sandbox] = queue.Queue()
                 for sandbox in sandboxes:
                     free.put(sandbox)
@@ -358,6 +355,8 @@ class Lab:
                     result.costs[mutant.id] = MutantCost(0, 0.0, 0.0, 0.0)
             if outcome is None:
                 todo.append((mutant, plan, key))
+                if len(todo) <= self.config.jobs:  # a sandbox for each mutant tested at once
+                    self._ready_sandbox(len(todo) - 1)
                 continue
             result.outcomes[mutant.id] = outcome
             self.on_outcome(mutant, outcome, len(result.outcomes) - self._ignored_count(result), total)
@@ -404,6 +403,24 @@ class Lab:
                                reason="no test executes any line that uses the name")
         return outcome
 
+    def _run_options(self, sandbox: Sandbox) -> list[str]:
+        """The pytest options of every mutant run in `sandbox`, besides the tests."""
+        assert self.result is not None
+        # --tb=line: only the failing test and its crash line are reported; pytest's long traceback
+        # formatting would cost more per killed mutant than the test that killed it.
+        extra = ["-x", "--tb=line", "--rootdir", str(sandbox.root / self.rootdir_relative)]
+        return extra + [arg for nodeid in self.result.deselected for arg in ("--deselect", nodeid)]
+
+    def _ready_sandbox(self, index: int) -> None:
+        """Make sandbox `index` if it is missing (the baseline's is the first; the others are copies of it,
+        with the compiled modules the baseline left) and start its workers, which load while planning goes
+        on."""
+        if index >= len(self._sandboxes):
+            copy_of = self._sandboxes[0] if self._sandboxes else None
+            self._sandboxes.append(Sandbox(self.config, copy_of=copy_of))
+        sandbox = self._sandboxes[index]
+        self.runner.prestart(sandbox.root, self._run_options(sandbox))
+
     def _run_in_sandbox(self, mutant: Mutant, free: "queue.Queue[Sandbox]", timeout: float,
                         select: tuple[str, ...] | None, original: bool = False,
                         live: LivePatch | None = None, whole: bool = False) -> TestRun:
@@ -414,13 +431,14 @@ class Lab:
         assert self.planner is not None and self.result is not None
         test_args = tuple(dict.fromkeys(self.planner.test_files[t] for t in select)) if select and not whole else None
         sandbox = free.get()
-        # --tb=line: only the failing test and its crash line are reported; pytest's long traceback
-        # formatting would cost more per killed mutant than the test that killed it.
-        extra = ["-x", "--tb=line", "--rootdir", str(sandbox.root / self.rootdir_relative)]
-        extra += [arg for nodeid in self.result.deselected for arg in ("--deselect", nodeid)]
+        extra = self._run_options(sandbox)
         try:
             job = None
-            if live is not None and not original and self.runner.start_live(sandbox.root, extra):
+            live_ready = False
+            # a live worker started ahead must have imported the project before a mutant is written
+            if (live is not None and not original) or self.runner.live_starting(sandbox.root):
+                live_ready = self.runner.start_live(sandbox.root, extra)
+            if live is not None and not original and live_ready:
                 job = live.job(str(sandbox.path_of(mutant.path)), mutant.mutated.decode("utf-8", "replace"))
             # written for the live run too: a process a test starts imports the mutant from the sandbox
             if not original:  # a control run finds the original code in place

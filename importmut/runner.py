@@ -244,6 +244,8 @@ class PytestRunner:
         shutil.copyfile(here / "live_worker.py", self.plugin_dir / f"{LIVE_WORKER_MODULE}.py")
         self._workers: dict[Path, WarmWorker] = {}
         self._live: dict[Path, WarmWorker | None] = {}  # None: this sandbox's live worker is unusable
+        # workers started ahead of their first run (`prestart`), with the argument each was started with
+        self._early: dict[tuple[str, Path], tuple[str, WarmWorker]] = {}
         self.live_runs = 0  # runs the live workers did
         self.startup_seconds = 0.0  # waiting for workers to be ready: once per sandbox, not part of any run
         self.refused: dict[str, int] = {}  # why live workers refused runs, and how often
@@ -251,11 +253,12 @@ class PytestRunner:
         self.warnings: list[str] = []  # why fork isolation was given up, for the user
 
     def close(self) -> None:
-        for worker in [*self._workers.values(), *self._live.values()]:
+        for worker in [*self._workers.values(), *self._live.values(), *(w for _, w in self._early.values())]:
             if worker is not None:
                 worker.close()
         self._workers.clear()
         self._live.clear()
+        self._early.clear()
         shutil.rmtree(self.plugin_dir, ignore_errors=True)
 
     def _environment(self, sandbox_root: Path, write_bytecode: bool = False) -> dict[str, str]:
@@ -296,9 +299,15 @@ class PytestRunner:
         imported the project is preloaded no more, in any worker, and the worker is started again: the
         children import it fresh, as they do the project."""
         started = time.monotonic()
+        with self._lock:  # a worker started ahead (`prestart`), if any, and for which session
+            argument_then, early = self._early.pop((module, sandbox_root), (argument, None))
+        if early is not None and argument_then != argument:  # not the session wanted
+            early.close()
+            early = None
         while True:
             with self._lock:
-                worker = workers[sandbox_root] = self._new_worker(module, sandbox_root, argument)
+                worker = workers[sandbox_root] = early or self._new_worker(module, sandbox_root, argument)
+                early = None
             problem = worker.ready(WORKER_START_TIMEOUT)
             if problem is None or not self._drop_preload(worker.culprit):
                 with self._lock:
@@ -324,8 +333,7 @@ class PytestRunner:
             worker = self._workers.get(sandbox_root)
             if worker is not None and worker.process.poll() is None:
                 return worker
-        session = json.dumps({"options": options, "tests": list(self.tests)})
-        worker, problem = self._start(self._workers, WORKER_MODULE, sandbox_root, session)
+        worker, problem = self._start(self._workers, WORKER_MODULE, sandbox_root, self._session(options))
         if problem is None:
             return worker
         worker.close()
@@ -340,17 +348,47 @@ class PytestRunner:
         return ["-p", PLUGIN_MODULE, "-p", "no:cacheprovider", *self.pytest_args, *(extra_args or []),
                 *(test_args if test_args is not None else self.tests)]
 
+    def _session(self, options: list[str]) -> str:
+        """The warm worker's argument: the session it holds."""
+        return json.dumps({"options": options, "tests": list(self.tests)})
+
+    def _live_session(self, extra_args: list[str]) -> str:
+        """The live worker's argument: the session that imports the project and collects the tests."""
+        return json.dumps(self._args(extra_args, None))
+
+    def prestart(self, sandbox_root: Path, extra_args: list[str]) -> None:
+        """Start the sandbox's workers without waiting for them: they load while importmut plans and copies
+        sandboxes, and side by side (the live worker used to wait for the warm one, or the other way round).
+        Their first use waits until they are ready. Call `start_live` before a mutant is written into the
+        sandbox: a live worker imports the project while it starts."""
+        with self._lock:
+            kinds = {WORKER_MODULE: (self._workers, self._session(self._args(extra_args, ())))}
+            if self.isolation == "live":
+                kinds[LIVE_WORKER_MODULE] = (self._live, self._live_session(extra_args))
+            if self.isolation not in ("fork", "live"):
+                kinds.clear()
+            for module, (workers, argument) in kinds.items():
+                if sandbox_root not in workers and (module, sandbox_root) not in self._early:
+                    self._early[module, sandbox_root] = (argument, self._new_worker(module, sandbox_root, argument))
+
+    def live_starting(self, sandbox_root: Path) -> bool:
+        """Whether the sandbox's live worker was started ahead and nobody has waited for it yet."""
+        with self._lock:
+            return (LIVE_WORKER_MODULE, sandbox_root) in self._early
+
     def start_live(self, sandbox_root: Path, extra_args: list[str]) -> bool:
         """Start the sandbox's live worker, if not yet done, and wait until it has collected the tests; call it
         while the sandbox holds the original code. False when live runs are off or the worker is unusable."""
         with self._lock:
             if self.isolation != "live":
+                _, early = self._early.pop((LIVE_WORKER_MODULE, sandbox_root), ("", None))
+                if early is not None:  # started ahead, before live runs were given up
+                    early.close()
                 return False
             if sandbox_root in self._live:
                 worker = self._live[sandbox_root]
                 return worker is not None and worker.process.poll() is None
-        worker, problem = self._start(self._live, LIVE_WORKER_MODULE, sandbox_root,
-                                      json.dumps(self._args(extra_args, None)))
+        worker, problem = self._start(self._live, LIVE_WORKER_MODULE, sandbox_root, self._live_session(extra_args))
         if problem is None:
             return True
         worker.close()

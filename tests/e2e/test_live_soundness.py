@@ -308,3 +308,62 @@ def test_live_and_fork_isolation_give_the_fresh_verdict(case, isolation, tmp_pat
                      "--report-dir", str(tmp_path / "out"), cwd=root)
     assert result.returncode == 0, result.stderr
     assert statuses(tmp_path / "out") == expected
+
+
+STARTED_AHEAD = {
+    'pkg/__init__.py': '',
+    'pkg/mod.py': (
+        'import os\n'
+        'import json\n'
+        'import string\n'
+        '\n'
+        'try:\n'
+        '    SEP = os.sep\n'
+        'except NameError:\n'
+        '    SEP = "?"\n'
+        '\n'
+        '\n'
+        'def sep():\n'
+        '    return SEP\n'
+        '\n'
+        '\n'
+        'def dump(value):\n'
+        '    try:\n'
+        '        string\n'
+        '    except NameError:\n'
+        '        pass\n'
+        '    return json.dumps(value) + SEP\n'
+    ),
+    'pyproject.toml': pyproject(),
+    'tests/test_mod.py': (
+        'import time\n'
+        '\n'
+        'from pkg.mod import dump, sep\n'
+        '\n'
+        '\n'
+        'def test_sep():\n'
+        '    time.sleep(2)\n'
+        '    assert sep() == "/"\n'
+        '\n'
+        '\n'
+        'def test_dump():\n'
+        '    assert dump([1]) == "[1]/"\n'
+    ),
+}
+
+
+def test_a_live_worker_started_ahead_imports_the_original_before_any_mutant_is_written(tmp_path):
+    """The sandbox's workers start loading while importmut plans. Its first mutant (`os` is read at import
+    time: no live patch) runs for two seconds in a fork; had it been written before the live worker
+    imported the project, the live session would hold SEP == "?", and the survivor `string` would be killed
+    there by test_dump."""
+    root = write(tmp_path / "ahead", STARTED_AHEAD)
+    result = run_cli("run", str(root), "-j", "1", "--isolation", "live", "-q", "--no-cache", "--stats",
+                     "--report-dir", str(tmp_path / "out"), cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert statuses(tmp_path / "out") == {
+        'pkg/mod.py::delete::<module>::os': 'Killed',
+        'pkg/mod.py::delete::<module>::json': 'Killed',
+        'pkg/mod.py::delete::<module>::string': 'Survived',
+    }
+    assert "live runs:             2 " in result.stdout, result.stdout

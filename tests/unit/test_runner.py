@@ -217,3 +217,59 @@ def test_a_test_interpreter_that_cannot_run_the_tests_is_named_in_one_line(tmp_p
 def test_importmuts_own_interpreter_can_run_the_tests_and_a_missing_one_cannot(tmp_path):
     assert interpreter_problem(sys.executable) is None
     assert interpreter_problem(str(tmp_path / "nowhere")).startswith(f"'python' ({tmp_path / 'nowhere'}) did not run")
+
+
+RENDEZVOUS = """import os
+import time
+
+folder = os.environ["RENDEZVOUS"]
+open(os.path.join(folder, str(os.getpid())), "w").close()
+deadline = time.monotonic() + 10
+while len(os.listdir(folder)) < 2 and time.monotonic() < deadline:
+    time.sleep(0.05)
+with open(os.environ["RENDEZVOUS_LOG"], "a") as log:
+    log.write(f"{os.getpid()} {'met' if len(os.listdir(folder)) >= 2 else 'alone'}\\n")
+"""
+
+
+def test_a_sandboxs_workers_started_ahead_load_side_by_side_and_serve_its_first_runs(tmp_path, monkeypatch):
+    """`prestart` starts the live and the warm worker at once: each preloads a dependency that waits (up to 10
+    s) until the other has begun loading it too. The first live and fork runs use those very workers."""
+    site, project, folder = tmp_path / "site", tmp_path / "project", tmp_path / "rendezvous"
+    for path in (site, project, folder):
+        path.mkdir()
+    (site / "rendezvous.py").write_text(RENDEZVOUS)
+    (project / "test_a.py").write_text("def test_a():\n    pass\n")
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    monkeypatch.setenv("RENDEZVOUS", str(folder))
+    monkeypatch.setenv("RENDEZVOUS_LOG", str(tmp_path / "rendezvous.log"))
+    runner = PytestRunner(sys.executable, ("-p", "no:cacheprovider"), ("test_a.py",), ["."], ["myproj"],
+                          isolation="live", preload=["rendezvous"])
+    try:
+        runner.prestart(project, [])
+        started = sorted(worker.process.pid for _, worker in runner._early.values())
+        assert runner.live_starting(project)
+        assert runner.start_live(project, [])
+        assert not runner.live_starting(project)
+        run = runner.run(project)
+        used = sorted([runner._live[project].process.pid, runner._workers[project].process.pid])
+    finally:
+        runner.close()
+    assert run.passed == ["test_a.py::test_a"] and runner.warnings == []
+    assert started == used
+    met = sorted(line.split() for line in (tmp_path / "rendezvous.log").read_text().splitlines())
+    assert met == [[str(pid), "met"] for pid in used]
+
+
+def test_workers_are_started_ahead_only_for_the_isolation_that_uses_them(tmp_path):
+    started = {}
+    for isolation in ("process", "fork", "live"):
+        runner = PytestRunner(sys.executable, (), ("tests",), ["."], ["pkg"], isolation=isolation)
+        try:
+            runner.prestart(tmp_path, [])
+            runner.prestart(tmp_path, [])  # once per sandbox
+            started[isolation] = sorted(module for module, _ in runner._early)
+        finally:
+            runner.close()
+    assert started == {"process": [], "fork": ["_importmut_worker"], "live": ["_importmut_live_worker",
+                                                                              "_importmut_worker"]}
