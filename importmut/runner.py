@@ -358,15 +358,15 @@ class PytestRunner:
 
     def prestart(self, sandbox_root: Path, extra_args: list[str]) -> None:
         """Start the sandbox's workers without waiting for them: they load while importmut plans and copies
-        sandboxes, and side by side (the live worker used to wait for the warm one, or the other way round).
-        Their first use waits until they are ready. Call `start_live` before a mutant is written into the
-        sandbox: a live worker imports the project while it starts."""
+        sandboxes, and side by side, not one after the other as their first runs would start them. Their
+        first use waits until they are ready. Call `start_live` before a mutant is written into the sandbox:
+        a live worker imports the project while it starts."""
         with self._lock:
-            kinds = {WORKER_MODULE: (self._workers, self._session(self._args(extra_args, ())))}
+            kinds: dict[str, tuple[dict, str]] = {}
+            if self.isolation in ("fork", "live"):
+                kinds[WORKER_MODULE] = (self._workers, self._session(self._args(extra_args, ())))
             if self.isolation == "live":
                 kinds[LIVE_WORKER_MODULE] = (self._live, self._live_session(extra_args))
-            if self.isolation not in ("fork", "live"):
-                kinds.clear()
             for module, (workers, argument) in kinds.items():
                 if sandbox_root not in workers and (module, sandbox_root) not in self._early:
                     self._early[module, sandbox_root] = (argument, self._new_worker(module, sandbox_root, argument))
