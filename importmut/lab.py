@@ -12,10 +12,11 @@ import queue
 import re
 import shutil
 import time
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from importmut import __version__, import_graph, scratch, stats
 from importmut.cache import ResultCache, digest, file_hashes
@@ -153,7 +154,8 @@ class Lab:
         self.cache = cache
         self.baseline_reused = False
         self.result: LabResult | None = None
-        self.total = 0
+        self.total = 0  # mutants to decide, the ignored left out
+        self._ignored = 0  # outcomes that are Ignored, given before any other
         self.catalogue = catalogue
         self.on_outcome = on_outcome or (lambda *args: None)
         self.log_dir = log_dir
@@ -253,8 +255,10 @@ class Lab:
             self.start()
         assert self._preparation is not None and self.catalogue is not None
         started = self._started
-        sandboxes = self._sandboxes
         try:
+            # compiling each mutant needs no baseline: it is done while the baseline's tests run
+            problems = {mutant.id: check_applies(mutant) for mutant in self.catalogue.mutants
+                        if mutant.ignored is None}
             hashes, baseline, coverage, deselected, setup_done, baseline_done = self._preparation.result()
             timeout = baseline.duration * self.config.timeout_factor + self.config.timeout_constant
             result = LabResult({}, baseline, coverage, deselected, timeout=timeout)
@@ -262,17 +266,14 @@ class Lab:
             for mutant in self.catalogue.mutants:
                 if mutant.ignored is not None:
                     result.outcomes[mutant.id] = Outcome(mutant.id, Status.IGNORED, reason=mutant.ignored)
-            todo = self._plan_all(result, hashes)
-            if todo:
-                jobs = max(1, min(self.config.jobs, len(todo)))
-                free: queue.Queue[Sandbox] = queue.Queue()
-                for sandbox in sandboxes:
-                    free.put(sandbox)
-                try:
-                    self._test_all(todo, free, timeout, coverage, result, jobs)
-                except KeyboardInterrupt:
-                    result.partial = True
-                    raise
+            self._ignored = len(result.outcomes)
+            self.total = len(self.catalogue.mutants) - self._ignored
+            free: queue.Queue[Sandbox] = queue.Queue()
+            try:
+                self._test_all(self._plan_all(result, hashes, problems, free), free, timeout, coverage, result)
+            except KeyboardInterrupt:
+                result.partial = True
+                raise
             result.phases = {"setup": setup_done - started, "initialRun": baseline_done - setup_done,
                              "mutation": time.monotonic() - baseline_done}
             return result
@@ -328,16 +329,21 @@ class Lab:
         self.planner = self._planner(baseline_root, baseline, coverage, deselected)
         return hashes, baseline, coverage, deselected, setup_done, time.monotonic()
 
-    def _plan_all(self, result: LabResult, hashes: dict[str, str]) -> list[tuple[Mutant, TestPlan | None, str]]:
-        """Decide what needs no run (NoCoverage, a stored verdict, a mutant that cannot apply); the rest."""
+    def _plan_all(self, result: LabResult, hashes: dict[str, str], problems: dict[str, str | None],
+                  free: "queue.Queue[Sandbox]") -> Iterator[tuple[Mutant, TestPlan | None, str]]:
+        """Decide, mutant by mutant, what needs no run (NoCoverage, a stored verdict, a mutant that cannot
+        apply: `problems`, from `check_applies`); yield the rest, with their plans and verdict keys. The
+        first `jobs` of them each bring a sandbox, put in `free`, whose workers start loading at once. The
+        others are copies of the first, which is kept from runs until they are made: a copy must not take a
+        mutant from it."""
         assert self.planner is not None
-        todo: list[tuple[Mutant, TestPlan | None, str]] = []
-        candidates = [m for m in self.catalogue.mutants if m.ignored is None]
-        total = len(candidates)
-        for mutant in candidates:
-            problem = check_applies(mutant)
-            # without a coverage map (no coverage.py in the test interpreter) nothing can be ruled out
-            selecting = self.config.select_tests and bool(result.coverage.lines)
+        # without a coverage map (no coverage.py in the test interpreter) nothing can be ruled out
+        selecting = self.config.select_tests and bool(result.coverage.lines)
+        runs = 0
+        for mutant in self.catalogue.mutants:
+            if mutant.ignored is not None:
+                continue
+            problem = problems[mutant.id]
             plan = self.planner.plan(mutant) if selecting else None
             key = ""
             if problem:
@@ -354,27 +360,43 @@ class Lab:
                     outcome = self._relabel(mutant, outcome, result.coverage)
                     result.costs[mutant.id] = MutantCost(0, 0.0, 0.0, 0.0)
             if outcome is None:
-                todo.append((mutant, plan, key))
-                if len(todo) <= self.config.jobs:  # a sandbox for each mutant tested at once
-                    self._ready_sandbox(len(todo) - 1)
+                if runs < self.config.jobs:  # a sandbox for each mutant tested at once
+                    made = self._ready_sandbox(runs)
+                    if runs:
+                        free.put(made)
+                    if runs + 1 == self.config.jobs:  # no copy of the first is left to make: it may hold mutants
+                        free.put(self._sandboxes[0])
+                runs += 1
+                yield mutant, plan, key
                 continue
             result.outcomes[mutant.id] = outcome
-            self.on_outcome(mutant, outcome, len(result.outcomes) - self._ignored_count(result), total)
-        self.total = total
-        return todo
+            self.on_outcome(mutant, outcome, len(result.outcomes) - self._ignored, self.total)
+        if 0 < runs < self.config.jobs:
+            free.put(self._sandboxes[0])
 
-    def _test_all(self, todo: list[tuple[Mutant, TestPlan | None, str]], free: "queue.Queue[Sandbox]",
-                  timeout: float, coverage: CoverageMap, result: LabResult, jobs: int) -> None:
+    def _test_all(self, todo: Iterator[tuple[Mutant, TestPlan | None, str]], free: "queue.Queue[Sandbox]",
+                  timeout: float, coverage: CoverageMap, result: LabResult) -> None:
+        """Test the mutants `todo` yields, `jobs` at a time. Planning goes on here, one mutant at a time between
+        looks at the runs, so the first runs start while the later mutants are planned."""
+        jobs = self.config.jobs
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             pending: dict[Future[Outcome], tuple[Mutant, str]] = {}
-            waiting = list(reversed(todo))
+            planned: deque[tuple[Mutant, TestPlan | None, str]] = deque()
+            planning = True
             try:
-                while waiting or pending:
-                    while waiting and len(pending) < jobs:
-                        mutant, plan, key = waiting.pop()
+                while planning or planned or pending:
+                    while planned and len(pending) < jobs:
+                        mutant, plan, key = planned.popleft()
                         future = pool.submit(self._test_one, mutant, plan, free, timeout, coverage)
                         pending[future] = (mutant, key)
-                    done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                    if planning:
+                        following = next(todo, None)
+                        planning = following is not None
+                        if following is not None:
+                            planned.append(following)
+                        done = {future for future in pending if future.done()}
+                    else:
+                        done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                     for future in done:
                         mutant, key = pending.pop(future)
                         outcome = future.result()
@@ -382,17 +404,12 @@ class Lab:
                             self.cache.store_verdict(key, outcome)
                         outcome = self._relabel(mutant, outcome, coverage)
                         result.outcomes[mutant.id] = outcome
-                        self.on_outcome(mutant, outcome, len(result.outcomes) - self._ignored_count(result),
-                                        self.total)
+                        self.on_outcome(mutant, outcome, len(result.outcomes) - self._ignored, self.total)
             except BaseException:
                 self.stop()
                 for future in pending:
                     future.cancel()
                 raise
-
-    @staticmethod
-    def _ignored_count(result: LabResult) -> int:
-        return sum(1 for outcome in result.outcomes.values() if outcome.status is Status.IGNORED)
 
     @staticmethod
     def _relabel(mutant: Mutant, outcome: Outcome, coverage: CoverageMap) -> Outcome:
@@ -411,7 +428,7 @@ class Lab:
         extra = ["-x", "--tb=line", "--rootdir", str(sandbox.root / self.rootdir_relative)]
         return extra + [arg for nodeid in self.result.deselected for arg in ("--deselect", nodeid)]
 
-    def _ready_sandbox(self, index: int) -> None:
+    def _ready_sandbox(self, index: int) -> Sandbox:
         """Make sandbox `index` if it is missing (the baseline's is the first; the others are copies of it,
         with the compiled modules the baseline left) and start its workers, which load while planning goes
         on."""
@@ -420,6 +437,7 @@ class Lab:
             self._sandboxes.append(Sandbox(self.config, copy_of=copy_of))
         sandbox = self._sandboxes[index]
         self.runner.prestart(sandbox.root, self._run_options(sandbox))
+        return sandbox
 
     def _run_in_sandbox(self, mutant: Mutant, free: "queue.Queue[Sandbox]", timeout: float,
                         select: tuple[str, ...] | None, original: bool = False,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from importmut.lab import check_applies, decide
 from importmut.mutants import Mutant
-from importmut.outcomes import Status, score, summary_line
+from importmut.outcomes import Outcome, Status, score, summary_line
 from importmut.runner import TestResult, TestRun
 from importmut.sites import parse_file
 
@@ -81,3 +83,45 @@ def test_score_counts_timeouts_as_detected_and_leaves_ignored_out():
     assert score([Status.IGNORED]) is None
     assert summary_line(statuses) == (
         "6 mutants: 1 Survived, 1 NoCoverage, 1 RuntimeError, 1 Timeout, 1 Killed, 1 Ignored; score 40.0%")
+
+
+def test_the_first_runs_start_while_later_mutants_are_still_planned(tmp_path, monkeypatch):
+    """`_test_all` takes the plans as planning yields them: the planner below does not yield its third mutant
+    until the first one's run has begun (it gives up after 10 s and says so)."""
+    import queue
+    import threading
+
+    from importmut.config import load_config
+    from importmut.coverage_map import CoverageMap
+    from importmut.lab import Lab, LabResult
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "tests").mkdir()
+    lab = Lab(load_config(tmp_path), None)
+    first_run_began = threading.Event()
+    seen: list[str] = []
+
+    def test_one(mutant, plan, free, timeout, coverage):
+        if mutant.id == "first":
+            first_run_began.set()
+        return Outcome(mutant.id, Status.SURVIVED)
+
+    def planning():
+        yield _mutant_with_id("first"), None, ""
+        yield _mutant_with_id("second"), None, ""
+        seen.append("began" if first_run_began.wait(10) else "not begun")
+        yield _mutant_with_id("third"), None, ""
+
+    monkeypatch.setattr(lab, "_test_one", test_one)
+    result = LabResult({}, TestRun(), CoverageMap())
+    try:
+        lab._test_all(planning(), queue.Queue(), 1.0, CoverageMap(), result)
+    finally:
+        lab.runner.close()
+    assert seen == ["began"]
+    assert sorted(result.outcomes) == ["first", "second", "third"]
+
+
+def _mutant_with_id(mutant_id: str) -> Mutant:
+    return replace(_mutant(), id=mutant_id)
