@@ -452,10 +452,9 @@ class Lab:
         extra = self._run_options(sandbox)
         try:
             job = None
-            live_ready = False
-            # a live worker started ahead must have imported the project before a mutant is written
-            if (live is not None and not original) or self.runner.live_starting(sandbox.root):
-                live_ready = self.runner.start_live(sandbox.root, extra)
+            # every run, not only a live one, waits (once) for the sandbox's live worker started ahead: it
+            # must have imported the project before a mutant is written
+            live_ready = self.runner.start_live(sandbox.root, extra)
             if live is not None and not original and live_ready:
                 job = live.job(str(sandbox.path_of(mutant.path)), mutant.mutated.decode("utf-8", "replace"))
             # written for the live run too: a process a test starts imports the mutant from the sandbox

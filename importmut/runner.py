@@ -371,11 +371,6 @@ class PytestRunner:
                 if sandbox_root not in workers and (module, sandbox_root) not in self._early:
                     self._early[module, sandbox_root] = (argument, self._new_worker(module, sandbox_root, argument))
 
-    def live_starting(self, sandbox_root: Path) -> bool:
-        """Whether the sandbox's live worker was started ahead and nobody has waited for it yet."""
-        with self._lock:
-            return (LIVE_WORKER_MODULE, sandbox_root) in self._early
-
     def start_live(self, sandbox_root: Path, extra_args: list[str]) -> bool:
         """Start the sandbox's live worker, if not yet done, and wait until it has collected the tests; call it
         while the sandbox holds the original code. False when live runs are off or the worker is unusable."""

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from importmut.runner import PytestRunner, interpreter_problem
+from importmut.runner import LIVE_WORKER_MODULE, PytestRunner, interpreter_problem
 
 
 def _environment(sandbox_root, write_bytecode=False):
@@ -248,9 +248,9 @@ def test_a_sandboxs_workers_started_ahead_load_side_by_side_and_serve_its_first_
     try:
         runner.prestart(project, [])
         started = sorted(worker.process.pid for _, worker in runner._early.values())
-        assert runner.live_starting(project)
+        assert (LIVE_WORKER_MODULE, project) in runner._early  # started, not yet waited for
         assert runner.start_live(project, [])
-        assert not runner.live_starting(project)
+        assert (LIVE_WORKER_MODULE, project) not in runner._early
         run = runner.run(project)
         used = sorted([runner._live[project].process.pid, runner._workers[project].process.pid])
     finally:
