@@ -333,9 +333,8 @@ class Lab:
                   free: "queue.Queue[Sandbox]") -> Iterator[tuple[Mutant, TestPlan | None, str]]:
         """Decide, mutant by mutant, what needs no run (NoCoverage, a stored verdict, a mutant that cannot
         apply: `problems`, from `check_applies`); yield the rest, with their plans and verdict keys. The
-        first `jobs` of them each bring a sandbox, put in `free`, whose workers start loading at once. The
-        others are copies of the first, which is kept from runs until they are made: a copy must not take a
-        mutant from it."""
+        first `jobs` of them each bring a sandbox, whose workers start loading at once; the sandboxes go into
+        `free` once all are made, as the others are copies of the first, which must not hold a mutant then."""
         assert self.planner is not None
         # without a coverage map (no coverage.py in the test interpreter) nothing can be ruled out
         selecting = self.config.select_tests and bool(result.coverage.lines)
@@ -361,18 +360,20 @@ class Lab:
                     result.costs[mutant.id] = MutantCost(0, 0.0, 0.0, 0.0)
             if outcome is None:
                 if runs < self.config.jobs:  # a sandbox for each mutant tested at once
-                    made = self._ready_sandbox(runs)
-                    if runs:
-                        free.put(made)
-                    if runs + 1 == self.config.jobs:  # no copy of the first is left to make: it may hold mutants
-                        free.put(self._sandboxes[0])
+                    self._ready_sandbox(runs)
                 runs += 1
+                if runs == self.config.jobs:  # every copy of the first made: the sandboxes may hold mutants
+                    self._release_sandboxes(free)
                 yield mutant, plan, key
                 continue
             result.outcomes[mutant.id] = outcome
             self.on_outcome(mutant, outcome, len(result.outcomes) - self._ignored, self.total)
-        if 0 < runs < self.config.jobs:
-            free.put(self._sandboxes[0])
+        if runs < self.config.jobs:
+            self._release_sandboxes(free)
+
+    def _release_sandboxes(self, free: "queue.Queue[Sandbox]") -> None:
+        for sandbox in self._sandboxes:
+            free.put(sandbox)
 
     def _test_all(self, todo: Iterator[tuple[Mutant, TestPlan | None, str]], free: "queue.Queue[Sandbox]",
                   timeout: float, coverage: CoverageMap, result: LabResult) -> None:
@@ -428,7 +429,7 @@ class Lab:
         extra = ["-x", "--tb=line", "--rootdir", str(sandbox.root / self.rootdir_relative)]
         return extra + [arg for nodeid in self.result.deselected for arg in ("--deselect", nodeid)]
 
-    def _ready_sandbox(self, index: int) -> Sandbox:
+    def _ready_sandbox(self, index: int) -> None:
         """Make sandbox `index` if it is missing (the baseline's is the first; the others are copies of it,
         with the compiled modules the baseline left) and start its workers, which load while planning goes
         on."""
@@ -437,7 +438,6 @@ class Lab:
             self._sandboxes.append(Sandbox(self.config, copy_of=copy_of))
         sandbox = self._sandboxes[index]
         self.runner.prestart(sandbox.root, self._run_options(sandbox))
-        return sandbox
 
     def _run_in_sandbox(self, mutant: Mutant, free: "queue.Queue[Sandbox]", timeout: float,
                         select: tuple[str, ...] | None, original: bool = False,
