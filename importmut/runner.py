@@ -150,6 +150,7 @@ class WarmWorker:
     """One long-lived worker process for one sandbox; it forks a child per test run (see worker.py)."""
 
     def __init__(self, command: list[str], cwd: Path, env: dict[str, str], log: Path) -> None:
+        self.command = command
         self._log = open(log, "wb")
         self.process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=self._log, start_new_session=True, text=True, bufsize=1)
@@ -244,8 +245,8 @@ class PytestRunner:
         shutil.copyfile(here / "live_worker.py", self.plugin_dir / f"{LIVE_WORKER_MODULE}.py")
         self._workers: dict[Path, WarmWorker] = {}
         self._live: dict[Path, WarmWorker | None] = {}  # None: this sandbox's live worker is unusable
-        # workers started ahead of their first run (`prestart`), with the argument each was started with
-        self._early: dict[tuple[str, Path], tuple[str, WarmWorker]] = {}
+        # workers started ahead of their first run (`prestart`), by kind and sandbox
+        self._early: dict[tuple[str, Path], WarmWorker] = {}
         self.live_runs = 0  # runs the live workers did
         self.startup_seconds = 0.0  # waiting for workers to be ready: once per sandbox, not part of any run
         self.refused: dict[str, int] = {}  # why live workers refused runs, and how often
@@ -253,7 +254,7 @@ class PytestRunner:
         self.warnings: list[str] = []  # why fork isolation was given up, for the user
 
     def close(self) -> None:
-        for worker in [*self._workers.values(), *self._live.values(), *(w for _, w in self._early.values())]:
+        for worker in [*self._workers.values(), *self._live.values(), *self._early.values()]:
             if worker is not None:
                 worker.close()
         self._workers.clear()
@@ -285,12 +286,14 @@ class PytestRunner:
             env.pop(key, None)
         return env
 
-    def _new_worker(self, module: str, sandbox_root: Path, *arguments: str) -> WarmWorker:
-        """Start one of the copied worker scripts for a sandbox, with the modules to preload; its log is kept
-        next to it. Call it holding the lock."""
-        command = [self.python, str(self.plugin_dir / f"{module}.py"), json.dumps(self.preload), *arguments]
+    def _command(self, module: str, argument: str) -> list[str]:
+        """One of the copied worker scripts, with the modules to preload and the session it is to hold."""
+        return [self.python, str(self.plugin_dir / f"{module}.py"), json.dumps(self.preload), argument]
+
+    def _new_worker(self, module: str, sandbox_root: Path, argument: str) -> WarmWorker:
+        """Start a worker for a sandbox; its log is kept next to it. Call it holding the lock."""
         log = self.plugin_dir / f"{module}-{sandbox_root.parent.name}.log"
-        return WarmWorker(command, sandbox_root, self._environment(sandbox_root), log)
+        return WarmWorker(self._command(module, argument), sandbox_root, self._environment(sandbox_root), log)
 
     def _start(self, workers: dict, module: str, sandbox_root: Path,
                argument: str) -> tuple[WarmWorker, str | None]:
@@ -299,10 +302,10 @@ class PytestRunner:
         imported the project is preloaded no more, in any worker, and the worker is started again: the
         children import it fresh, as they do the project."""
         started = time.monotonic()
-        with self._lock:  # a worker started ahead (`prestart`), if any, and for which session
-            argument_then, early = self._early.pop((module, sandbox_root), (argument, None))
-        if early is not None and argument_then != argument:  # not the session wanted
-            early.close()
+        with self._lock:  # a worker started ahead (`prestart`), if any: used only if started as it would be now
+            early = self._early.pop((module, sandbox_root), None)
+        if early is not None and early.command != self._command(module, argument):
+            early.close()  # another session, or other modules preloaded, than the baseline turned out to need
             early = None
         while True:
             with self._lock:
@@ -357,10 +360,11 @@ class PytestRunner:
         return json.dumps(self._args(extra_args, None))
 
     def prestart(self, sandbox_root: Path, extra_args: list[str]) -> None:
-        """Start the sandbox's workers without waiting for them: they load while importmut plans and copies
-        sandboxes, and side by side, not one after the other as their first runs would start them. Their
-        first use waits until they are ready. Call `start_live` before a mutant is written into the sandbox:
-        a live worker imports the project while it starts."""
+        """Start the sandbox's workers without waiting for them: they load while the baseline runs or importmut
+        plans, and side by side, not one after the other as their first runs would start them. Their first use
+        waits until they are ready, if they were started as it would start them (same preloaded modules, same
+        session); else it starts them again. Call `start_live` before a mutant is written into the sandbox: a
+        live worker imports the project while it starts."""
         with self._lock:
             kinds: dict[str, tuple[dict, str]] = {}
             if self.isolation in ("fork", "live"):
@@ -369,14 +373,14 @@ class PytestRunner:
                 kinds[LIVE_WORKER_MODULE] = (self._live, self._live_session(extra_args))
             for module, (workers, argument) in kinds.items():
                 if sandbox_root not in workers and (module, sandbox_root) not in self._early:
-                    self._early[module, sandbox_root] = (argument, self._new_worker(module, sandbox_root, argument))
+                    self._early[module, sandbox_root] = self._new_worker(module, sandbox_root, argument)
 
     def start_live(self, sandbox_root: Path, extra_args: list[str]) -> bool:
         """Start the sandbox's live worker, if not yet done, and wait until it has collected the tests; call it
         while the sandbox holds the original code. False when live runs are off or the worker is unusable."""
         with self._lock:
             if self.isolation != "live":
-                _, early = self._early.pop((LIVE_WORKER_MODULE, sandbox_root), ("", None))
+                early = self._early.pop((LIVE_WORKER_MODULE, sandbox_root), None)
                 if early is not None:  # started ahead, before live runs were given up
                     early.close()
                 return False

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from importmut.runner import LIVE_WORKER_MODULE, PytestRunner, interpreter_problem
+from importmut.runner import LIVE_WORKER_MODULE, WORKER_MODULE, PytestRunner, interpreter_problem
 
 
 def _environment(sandbox_root, write_bytecode=False):
@@ -247,7 +247,7 @@ def test_a_sandboxs_workers_started_ahead_load_side_by_side_and_serve_its_first_
                           isolation="live", preload=["rendezvous"])
     try:
         runner.prestart(project, [])
-        started = sorted(worker.process.pid for _, worker in runner._early.values())
+        started = sorted(worker.process.pid for worker in runner._early.values())
         assert (LIVE_WORKER_MODULE, project) in runner._early  # started, not yet waited for
         assert runner.start_live(project, [])
         assert (LIVE_WORKER_MODULE, project) not in runner._early
@@ -259,6 +259,28 @@ def test_a_sandboxs_workers_started_ahead_load_side_by_side_and_serve_its_first_
     assert started == used
     met = sorted(line.split() for line in (tmp_path / "rendezvous.log").read_text().splitlines())
     assert met == [[str(pid), "met"] for pid in used]
+
+
+def test_a_worker_started_ahead_with_other_preloaded_modules_is_started_again(tmp_path):
+    """Workers are started ahead on a guess of what the baseline will show: a guess that turned out wrong
+    costs a start, never a worker other than the one asked for."""
+    (tmp_path / "test_a.py").write_text("def test_a():\n    pass\n")
+    runner = PytestRunner(sys.executable, ("-p", "no:cacheprovider"), ("test_a.py",), ["."], ["myproj"],
+                          isolation="live", preload=["json"])
+    try:
+        runner.prestart(tmp_path, [])
+        guessed = dict(runner._early)
+        runner.preload = ["csv"]
+        assert runner.start_live(tmp_path, [])
+        run = runner.run(tmp_path)
+        used = {LIVE_WORKER_MODULE: runner._live[tmp_path], WORKER_MODULE: runner._workers[tmp_path]}
+        assert all(worker.process.wait(timeout=10) is not None for worker in guessed.values())  # closed
+    finally:
+        runner.close()
+    assert sorted(module for module, _ in guessed) == sorted(used)
+    assert all(worker is not guessed[module, tmp_path] and worker.command[2] == '["csv"]'
+               for module, worker in used.items())
+    assert run.passed == ["test_a.py::test_a"] and runner.warnings == []
 
 
 def test_workers_are_started_ahead_only_for_the_isolation_that_uses_them(tmp_path):
