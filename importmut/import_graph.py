@@ -270,6 +270,7 @@ class ImportGraph:
     module_attributes: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
     attribute_reads: dict[str, dict[str, set[int]]] = field(default_factory=dict)  # relpath -> name -> lines
 
+    files: tuple[str, ...] = ()  # the files read, relative to the project root
     by_name: dict[str, set[str]] = field(default_factory=dict)  # dotted name -> files that can be it
     # relpath -> (line, files it surely imports) for each import statement directly in the module body
     sure_imports: dict[str, list[tuple[int, frozenset[str]]]] = field(default_factory=dict)
@@ -334,10 +335,10 @@ class ImportGraph:
         return {importer for path in relpaths for importer in self._importers_of.get(path, ())}
 
 
-def build(root: Path, source_paths: list[str], test_paths: list[str], import_roots: list[str],
-          ran: Iterable[str] = ()) -> ImportGraph:
-    """Parse the project's and the tests' files, and the files the baseline ran elsewhere in the project (a
-    helper module at the root), and link their imports to files."""
+def graph_files(root: Path, source_paths: list[str], test_paths: list[str],
+                ran: Iterable[str] = ()) -> tuple[str, ...]:
+    """The files `build` reads: the project's and the tests', every conftest.py, and the files the baseline ran
+    elsewhere in the project (a helper module at the root)."""
     files: list[str] = []
     for item in [*source_paths, *test_paths]:
         target = root / item
@@ -353,8 +354,13 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
     for relpath in sorted(ran):
         if relpath.endswith(".py") and (root / relpath).is_file() and not is_skipped_dir(root, Path(relpath)):
             files.append(relpath)
+    return tuple(dict.fromkeys(files))
 
-    graph = ImportGraph()
+
+def build(root: Path, source_paths: list[str], test_paths: list[str], import_roots: list[str],
+          ran: Iterable[str] = ()) -> ImportGraph:
+    """Parse the `graph_files` and link their imports to files."""
+    graph = ImportGraph(files=graph_files(root, source_paths, test_paths, ran))
     by_name: dict[str, set[str]] = defaultdict(set)
     graph.by_name = by_name
     parsed_sites: dict[str, list[ImportStatement]] = {}
@@ -364,7 +370,7 @@ def build(root: Path, source_paths: list[str], test_paths: list[str], import_roo
     def is_source(relpath: str) -> bool:
         return any(relpath == p.rstrip("/") or relpath.startswith(p.rstrip("/") + "/") for p in source_paths)
 
-    for relpath in dict.fromkeys(files):
+    for relpath in graph.files:
         names = module_names(relpath, import_roots, is_source(relpath))
         graph.module_of[relpath] = names
         for name in names:

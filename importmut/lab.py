@@ -136,6 +136,14 @@ def reference_tests(mutant: Mutant, coverage: CoverageMap) -> dict[int, frozense
     return found
 
 
+def run_options(rootdir: Path, deselected: Iterable[str]) -> list[str]:
+    """The pytest options of every mutant run, besides the tests: pytest's rootdir is the baseline's (in the
+    run's sandbox). --tb=line: only the failing test and its crash line are reported; pytest's long traceback
+    formatting would cost more per killed mutant than the test that killed it."""
+    return ["-x", "--tb=line", "--rootdir", str(rootdir)] + [arg for nodeid in deselected
+                                                              for arg in ("--deselect", nodeid)]
+
+
 @dataclass(frozen=True)
 class MutantCost:
     """What testing one mutant cost, and the least it could have cost (for --stats)."""
@@ -164,6 +172,8 @@ class Lab:
         self.planner: Planner | None = None
         self._preparing = ThreadPoolExecutor(max_workers=1)
         self._preparation: Future | None = None  # hashes, baseline, coverage map, deselected tests, times
+        self._reading_ahead = ThreadPoolExecutor(max_workers=1)
+        self._graph_ahead: Future | None = None  # the import graph read while the baseline runs
         self._started = 0.0
         self._sandboxes: list[Sandbox] = []
         # failing test sets run against the original code to confirm a kill, and whether they passed there: one
@@ -217,16 +227,50 @@ class Lab:
                 continue
             path = (rootdir / nodeid.split("::")[0]).resolve()
             test_files[nodeid] = path.relative_to(root).as_posix() if path.is_relative_to(root) else nodeid
-        # whole top-level test folders, so helpers in folders without tests are read too
-        test_dirs = sorted({Path(p).parts[0] if len(Path(p).parts) > 1 else "." for p in test_files.values()}
-                           | set(self.config.tests))
-        graph = import_graph.build(self.config.root, list(self.config.paths), test_dirs, import_roots(self.config),
-                                   ran=coverage.lines)
+        test_dirs = self._test_dirs(test_files.values())
+        paths = list(self.config.paths)
+        ahead = self._read_ahead()
+        if ahead is not None and ahead.files == import_graph.graph_files(self.config.root, paths, test_dirs,
+                                                                          coverage.lines):
+            graph = ahead
+        else:
+            graph = import_graph.build(self.config.root, paths, test_dirs, import_roots(self.config),
+                                       ran=coverage.lines)
         self.runner.preload = sorted(graph.external)
         durations = {nodeid: result.duration for nodeid, result in baseline.tests.items()}
         self.rootdir_relative = rootdir.relative_to(root) if rootdir.is_relative_to(root) else Path(".")
         return Planner(coverage, graph, test_files, durations, baseline.spawners, self.config.root,
                        baseline.early_modules, baseline.module_runs)
+
+    def _test_dirs(self, test_files: Iterable[str]) -> list[str]:
+        """The test folders the import graph reads for these test files: whole top-level ones, so helpers in
+        folders without tests are read too."""
+        return sorted({Path(p).parts[0] if len(Path(p).parts) > 1 else "." for p in test_files}
+                      | set(self.config.tests))
+
+    def _start_ahead(self, sandbox: Sandbox) -> import_graph.ImportGraph:
+        """While the baseline runs in `sandbox`: read the import graph as the baseline will most likely need it
+        (the configured tests' folders, no file found only by running the tests) and start the sandbox's
+        workers with its third-party modules and the session a baseline that passes everywhere gives. The
+        planner uses that graph only if the baseline needs the very same files read, and a worker's first use
+        only a worker started as it would start it (`PytestRunner._start`): a wrong guess costs time only."""
+        root = self.config.root
+        # the top-level folder of each configured test folder or file, as `_test_dirs` gives for the tests in it
+        test_dirs = sorted({Path(t).parts[0] if (root / t).is_dir() or len(Path(t).parts) > 1 else "."
+                            for t in self.config.tests} | set(self.config.tests))
+        graph = import_graph.build(root, list(self.config.paths), test_dirs, import_roots(self.config))
+        self.runner.preload = sorted(graph.external)
+        self.runner.prestart(sandbox.root, run_options(sandbox.root, ()))
+        return graph
+
+    def _read_ahead(self) -> import_graph.ImportGraph | None:
+        """The import graph `_start_ahead` read, once it is done; None if it was not or failed."""
+        if self._graph_ahead is None:
+            return None
+        try:
+            return self._graph_ahead.result()
+        except Exception:  # noqa: BLE001 - the planner reads the graph itself
+            return None
 
     def _settings_key(self) -> str:
         """What shapes a test run besides the files: a change here invalidates every stored verdict."""
@@ -290,8 +334,9 @@ class Lab:
         run the baseline and read the import graph in a thread of its own: the tests run in another process
         while the caller builds the mutant catalogue, which `run` then needs. The hashing and copying are done
         here, first: they are many small reads and writes, which a thread does many times slower while another
-        one holds the GIL (on 200 modules the baseline began 15 s into the run, not at once). Call `abandon`
-        if run never follows."""
+        one holds the GIL (on 200 modules the baseline began 15 s into the run, not at once). With more than
+        one job, the baseline's sandbox's workers start meanwhile (`_start_ahead`). Call `abandon` if run never
+        follows."""
         self._started = time.monotonic()
         # the hashes key the stored baseline and verdicts: without a cache nothing needs them
         hashes = file_hashes(self.config.root, project_files(self.config)) if self.cache is not None else {}
@@ -300,6 +345,8 @@ class Lab:
         if stored is None:
             self._sandboxes.append(Sandbox(self.config))
         self._preparation = self._preparing.submit(self._prepare, hashes, key, stored, time.monotonic())
+        if stored is None and self.config.jobs > 1:  # with a CPU to spare: the baseline leaves one mostly idle
+            self._graph_ahead = self._reading_ahead.submit(self._start_ahead, self._sandboxes[0])
 
     def abandon(self) -> None:
         """Stop a started baseline and remove its sandbox (the catalogue could not be built)."""
@@ -313,6 +360,8 @@ class Lab:
 
     def _close(self) -> None:
         """Stop the workers and remove the sandboxes."""
+        self._read_ahead()  # no worker may start after this
+        self._reading_ahead.shutdown(wait=False)
         self.runner.close()
         for sandbox in self._sandboxes:
             sandbox.remove()
@@ -424,10 +473,7 @@ class Lab:
     def _run_options(self, sandbox: Sandbox) -> list[str]:
         """The pytest options of every mutant run in `sandbox`, besides the tests."""
         assert self.result is not None
-        # --tb=line: only the failing test and its crash line are reported; pytest's long traceback
-        # formatting would cost more per killed mutant than the test that killed it.
-        extra = ["-x", "--tb=line", "--rootdir", str(sandbox.root / self.rootdir_relative)]
-        return extra + [arg for nodeid in self.result.deselected for arg in ("--deselect", nodeid)]
+        return run_options(sandbox.root / self.rootdir_relative, self.result.deselected)
 
     def _ready_sandbox(self, index: int) -> None:
         """Make sandbox `index` if it is missing (the baseline's is the first; the others are copies of it,

@@ -110,3 +110,49 @@ def test_the_lower_bound_never_exceeds_what_the_tests_took(tmp_path):
                                           "spin/work.py::delete::<module>::mod": "Killed"}
     stats = data["config"]["stats"]
     assert 0 < stats["lower_bound_seconds"] <= stats["test_seconds"]
+
+
+# A third-party module that waits, up to 10 s, until another process has imported it too, then logs who it
+# was (the baseline runs under coverage) and whether it met one.
+RENDEZVOUS = """import os
+import time
+
+folder = os.environ["RENDEZVOUS"]
+open(os.path.join(folder, str(os.getpid())), "w").close()
+deadline = time.monotonic() + 10
+while len(os.listdir(folder)) < 2 and time.monotonic() < deadline:
+    time.sleep(0.05)
+role = "baseline" if os.environ.get("IMPORTMUT_COVERAGE") else "other"
+with open(os.environ["RENDEZVOUS_LOG"], "a") as log:
+    log.write(f"{role} {'met' if len(os.listdir(folder)) >= 2 else 'alone'}\\n")
+"""
+
+MEETS_THE_BASELINE = {
+    "pyproject.toml": PYPROJECT,
+    "reach/__init__.py": "",
+    "reach/clock.py": "import json\nimport time\n\nimport rendezvous\n\n\ndef stamp():\n    return time.time()\n\n\n"
+                      "def dump(value):\n    return json.dumps(value)\n",
+    "tests/test_clock.py": "from reach import clock\n\n\ndef test_stamp():\n    assert clock.stamp() > 0\n\n\n"
+                           "def test_dump():\n    assert clock.dump(1) == '1'\n",
+}
+
+
+def test_with_two_jobs_the_first_sandboxs_workers_load_while_the_baseline_runs_and_serve_its_runs(tmp_path):
+    """The baseline imports `rendezvous` (a third-party module the workers preload) and meets a worker that
+    imports it meanwhile. Each of the two sandboxes' two workers imports it once: a worker started ahead
+    and then started again, as its first run wanted another one, would make it six."""
+    root = write(tmp_path / "meets", MEETS_THE_BASELINE)
+    site, folder, log = tmp_path / "site", tmp_path / "rendezvous", tmp_path / "rendezvous.log"
+    site.mkdir()
+    folder.mkdir()
+    (site / "rendezvous.py").write_text(RENDEZVOUS)
+    result = run_cli("run", str(root), "-j", "2", "--isolation", "live", "-q", "--no-cache",
+                     "--report-dir", str(tmp_path / "out"), cwd=root,
+                     env={"PYTHONPATH": str(site), "RENDEZVOUS": str(folder), "RENDEZVOUS_LOG": str(log)})
+    assert result.returncode == 0, result.stderr
+    assert statuses(tmp_path / "out") == {
+        "reach/clock.py::delete::<module>::json": "Killed",
+        "reach/clock.py::delete::<module>::time": "Killed",
+        "reach/clock.py::delete::<module>::rendezvous": "Survived",
+    }
+    assert sorted(log.read_text().splitlines()) == ["baseline met"] + ["other met"] * 4

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from importmut.lab import check_applies, decide
 from importmut.mutants import Mutant
 from importmut.outcomes import Outcome, Status, score, summary_line
@@ -125,3 +127,60 @@ def test_the_first_runs_start_while_later_mutants_are_still_planned(tmp_path, mo
 
 def _mutant_with_id(mutant_id: str) -> Mutant:
     return replace(_mutant(), id=mutant_id)
+
+
+def test_the_import_graph_read_ahead_serves_only_when_the_baseline_needs_the_same_files(tmp_path):
+    """Read while the baseline runs, the graph lacks any file that only running the tests finds (a helper
+    at the root that a test imports through sys.path): then the planner reads the graph again."""
+    from concurrent.futures import Future
+
+    from importmut import import_graph
+    from importmut.config import load_config
+    from importmut.coverage_map import CoverageMap
+    from importmut.lab import Lab
+
+    files = {"pkg/__init__.py": "", "pkg/mod.py": "import json\n", "helper.py": "import csv\n",
+             "tests/test_mod.py": "import helper\nfrom pkg import mod\n\n\ndef test_a():\n    pass\n"}
+    for relpath, text in files.items():
+        (tmp_path / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relpath).write_text(text)
+    lab = Lab(load_config(tmp_path), None)
+    ahead = import_graph.build(tmp_path, ["pkg"], ["tests"], ["."])
+    lab._graph_ahead = Future()
+    lab._graph_ahead.set_result(ahead)
+    baseline = TestRun(tests={"tests/test_mod.py::test_a": TestResult("passed", 0.01)}, rootdir=".")
+    ran = {"pkg/mod.py": {1: frozenset({""})}, "tests/test_mod.py": {1: frozenset({""})}}
+    try:
+        same = lab._planner(tmp_path, baseline, CoverageMap(ran), ()).graph
+        more = lab._planner(tmp_path, baseline, CoverageMap({**ran, "helper.py": {1: frozenset({""})}}), ()).graph
+    finally:
+        lab.runner.close()
+    assert same is ahead and "helper.py" not in ahead.files
+    assert more is not ahead and "helper.py" in more.files and "csv" in more.external
+    assert lab.runner.preload == sorted(more.external)
+
+
+@pytest.mark.parametrize("tests", [("tests",), ("tests/unit",), ("tests/unit/test_mod.py",), ("test_top.py",)])
+def test_the_graph_read_ahead_reads_the_files_a_passing_baseline_of_the_configured_tests_needs(tmp_path, tests):
+    """The guess `_start_ahead` makes from the configuration alone, against what the planner then asks for."""
+    from types import SimpleNamespace
+
+    from importmut import import_graph
+    from importmut.config import load_config
+    from importmut.lab import Lab
+
+    files = {"pkg/__init__.py": "", "pkg/mod.py": "import json\n", "tests/helpers.py": "import csv\n",
+             "tests/unit/test_mod.py": "from pkg import mod\n\n\ndef test_a():\n    pass\n",
+             "test_top.py": "def test_b():\n    pass\n"}
+    for relpath, text in files.items():
+        (tmp_path / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relpath).write_text(text)
+    config = load_config(tmp_path).with_overrides(tests=tests, isolation="process")
+    lab = Lab(config, None)
+    try:
+        guessed = lab._start_ahead(SimpleNamespace(root=tmp_path))
+    finally:
+        lab.runner.close()
+    test_files = [f for f in files if f.startswith(tests[0].removesuffix(".py"))]
+    needed = import_graph.graph_files(tmp_path, list(config.paths), lab._test_dirs(test_files), test_files)
+    assert guessed.files == needed and "json" in guessed.external
