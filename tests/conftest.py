@@ -24,6 +24,23 @@ SARIF_PACKAGE = "@microsoft/jest-sarif@1.0.0-beta.0"
 SARIF_IN_PACKAGE = "package/lib/schemas/sarif-2.1.0-rtm.5.json"
 
 
+# A third-party module for tests of processes that must load side by side: each process that imports it waits,
+# up to 10 s, until another one has imported it too, then logs its pid, who it was (the baseline runs under
+# coverage) and whether it met another.
+RENDEZVOUS = """import os
+import time
+
+folder = os.environ["RENDEZVOUS"]
+open(os.path.join(folder, str(os.getpid())), "w").close()
+deadline = time.monotonic() + 10
+while len(os.listdir(folder)) < 2 and time.monotonic() < deadline:
+    time.sleep(0.05)
+role = "baseline" if os.environ.get("IMPORTMUT_COVERAGE") else "other"
+with open(os.environ["RENDEZVOUS_LOG"], "a") as log:
+    log.write(f"{os.getpid()} {role} {'met' if len(os.listdir(folder)) >= 2 else 'alone'}\\n")
+"""
+
+
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run `python -m importmut ARGS` the way a user would, and capture what it prints."""
     full_env = dict(os.environ)

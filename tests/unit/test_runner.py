@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from importmut.runner import LIVE_WORKER_MODULE, WORKER_MODULE, PytestRunner, interpreter_problem
+from tests.conftest import RENDEZVOUS
 
 
 def _environment(sandbox_root, write_bytecode=False):
@@ -219,19 +220,6 @@ def test_importmuts_own_interpreter_can_run_the_tests_and_a_missing_one_cannot(t
     assert interpreter_problem(str(tmp_path / "nowhere")).startswith(f"'python' ({tmp_path / 'nowhere'}) did not run")
 
 
-RENDEZVOUS = """import os
-import time
-
-folder = os.environ["RENDEZVOUS"]
-open(os.path.join(folder, str(os.getpid())), "w").close()
-deadline = time.monotonic() + 10
-while len(os.listdir(folder)) < 2 and time.monotonic() < deadline:
-    time.sleep(0.05)
-with open(os.environ["RENDEZVOUS_LOG"], "a") as log:
-    log.write(f"{os.getpid()} {'met' if len(os.listdir(folder)) >= 2 else 'alone'}\\n")
-"""
-
-
 def test_a_sandboxs_workers_started_ahead_load_side_by_side_and_serve_its_first_runs(tmp_path, monkeypatch):
     """`prestart` starts the live and the warm worker at once: each preloads a dependency that waits (up to 10
     s) until the other has begun loading it too. The first live and fork runs use those very workers."""
@@ -257,8 +245,8 @@ def test_a_sandboxs_workers_started_ahead_load_side_by_side_and_serve_its_first_
         runner.close()
     assert run.passed == ["test_a.py::test_a"] and runner.warnings == []
     assert started == used
-    met = sorted(line.split() for line in (tmp_path / "rendezvous.log").read_text().splitlines())
-    assert met == [[str(pid), "met"] for pid in used]
+    met = dict(line.split(maxsplit=1) for line in (tmp_path / "rendezvous.log").read_text().splitlines())
+    assert met == {str(pid): "other met" for pid in used}
 
 
 def test_a_worker_started_ahead_with_other_preloaded_modules_is_started_again(tmp_path):
