@@ -242,11 +242,12 @@ class Lab:
         return Planner(coverage, graph, test_files, durations, baseline.spawners, self.config.root,
                        baseline.early_modules, baseline.module_runs)
 
-    def _test_dirs(self, test_files: Iterable[str]) -> list[str]:
-        """The test folders the import graph reads for these test files: whole top-level ones, so helpers in
-        folders without tests are read too."""
-        return sorted({Path(p).parts[0] if len(Path(p).parts) > 1 else "." for p in test_files}
-                      | set(self.config.tests))
+    def _test_dirs(self, tests: Iterable[str]) -> list[str]:
+        """The test folders the import graph reads for these test files or folders: whole top-level ones, so
+        helpers in folders without tests are read too."""
+        root = self.config.root
+        return sorted({Path(p).parts[0] if len(Path(p).parts) > 1 or (root / p).is_dir() else "."
+                       for p in set(tests)} | set(self.config.tests))
 
     def _start_ahead(self, sandbox: Sandbox) -> import_graph.ImportGraph:
         """While the baseline runs in `sandbox`: read the import graph as the baseline will most likely need it
@@ -254,11 +255,8 @@ class Lab:
         workers with its third-party modules and the session a baseline that passes everywhere gives. The
         planner uses that graph only if the baseline needs the very same files read, and a worker's first use
         only a worker started as it would start it (`PytestRunner._start`): a wrong guess costs time only."""
-        root = self.config.root
-        # the top-level folder of each configured test folder or file, as `_test_dirs` gives for the tests in it
-        test_dirs = sorted({Path(t).parts[0] if (root / t).is_dir() or len(Path(t).parts) > 1 else "."
-                            for t in self.config.tests} | set(self.config.tests))
-        graph = import_graph.build(root, list(self.config.paths), test_dirs, import_roots(self.config))
+        graph = import_graph.build(self.config.root, list(self.config.paths), self._test_dirs(self.config.tests),
+                                   import_roots(self.config))
         self.runner.preload = sorted(graph.external)
         self.runner.prestart(sandbox.root, run_options(sandbox.root, ()))
         return graph
