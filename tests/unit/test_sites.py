@@ -469,3 +469,54 @@ def test_latin1_coding_cookie():
     assert site.line == 2
     assert [r.line for r in site.bindings[0].references] == [4]
     assert parsed.source == source
+
+
+TREE_SOURCE = """\
+    @decorate(lambda: [x for x in range(3)])
+    class Outer:
+        import json
+        def method(self, value=default()):
+            try:
+                import orjson as fast
+            except ImportError:
+                from json import dumps as fast
+            else:
+                pass
+            finally:
+                import logging
+            def inner():
+                import zlib; import bz2
+                return {k: v async for k, v in fast(f"{value!r:>{width}}")}
+            return inner
+        def method(self):
+            match self:
+                case {"a": [1, *rest]} if rest:
+                    import gzip
+    with open(p) as f, other() as g:
+        import lzma
+    def method():
+        pass
+"""
+
+
+def test_the_tree_walk_finds_the_parents_libcst_gives_and_the_imports_and_defs_in_source_order():
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, ParentNodeProvider
+
+    from importmut.sites import _Tree
+
+    module = cst.parse_module(textwrap.dedent(TREE_SOURCE))
+    tree = _Tree.walk(module)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ParentNodeProvider)
+    assert dict(expected) == tree.parents and len(tree.parents) > 300
+    parsed = parse(TREE_SOURCE)
+    assert [site.code for site in parsed.sites] == [
+        "import json", "import orjson as fast", "from json import dumps as fast", "import logging",
+        "import zlib", "import bz2", "import gzip", "import lzma"]
+    assert [site.scope for site in parsed.sites] == [
+        "Outer", "Outer.method", "Outer.method", "Outer.method", "Outer.method.inner", "Outer.method.inner",
+        "Outer.method", MODULE_SCOPE]
+    # the later of two defs of one name is the one the module keeps; a module-level def is another name
+    assert sorted(parsed.function_nodes) == ["Outer.method", "Outer.method.inner", "method"]
+    assert parsed.function_bodies["Outer.method"] == (18, 20)
+    assert [r.function for r in parsed.sites[1].bindings[0].references] == ["Outer.method.inner"]
