@@ -18,10 +18,9 @@ import click
 
 from importmut import __version__, gate, in_diff, mutmut_results, scratch, shard, stats
 from importmut.cache import ResultCache
-from importmut.config import Config, ConfigError, load_config
+from importmut.config import OPERATORS, Config, ConfigError, load_config
 from importmut.lab import BaselineFailed, Lab, SandboxEscape
 from importmut.mutants import Catalogue, Mutant, collect
-from importmut.operators import OPERATORS
 from importmut.progress import Progress
 from importmut.reports import json_report, junit, markdown, sarif, table
 from importmut.reports.model import Report, build_report, merge_reports

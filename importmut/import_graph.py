@@ -14,10 +14,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from importmut.mutants import is_skipped_dir
-from importmut.sites import Site
 
+if TYPE_CHECKING:
+    from importmut.sites import Site
 
 
 def module_names(relpath: str, import_roots: list[str], source: bool = True) -> list[str]:

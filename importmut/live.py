@@ -41,7 +41,6 @@ from pathlib import Path
 from importmut.coverage_map import IMPORT_TIME, CoverageMap
 from importmut.import_graph import ImportGraph
 from importmut.mutants import Mutant
-from importmut.sites import MODULE_SCOPE
 
 LIVE_OPERATORS = ("delete", "drop-name", "localize")
 # text that may bind or read module globals by computed names
@@ -175,7 +174,7 @@ class LivePlanner:
             ran_at_import = any(IMPORT_TIME in self.coverage.contexts(mutant.path, line)
                                 for line in range(site.line, site.end_line + 1))
             return None if ran_at_import else LivePatch(modules, (), site.scope)
-        if not site.top_level or site.scope != MODULE_SCOPE:
+        if not site.top_level:  # directly in the module body, so in the module's scope
             return None
         bound = self._bound(mutant)
         names = self._names(mutant)

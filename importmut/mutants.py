@@ -10,11 +10,12 @@ import difflib
 import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from importmut.config import Config
-from importmut.operators import OPERATOR_FUNCTIONS, OperatorOptions
-from importmut.sites import Reference, Site, SourceError, parse_file
+
+if TYPE_CHECKING:
+    from importmut.sites import Reference, Site
 
 def is_skipped_dir(root: Path, relative: Path) -> bool:
     """Folders that never hold the project's source: caches, hidden folders, node_modules, virtualenvs."""
@@ -107,6 +108,11 @@ def is_excluded(relpath: str, patterns: Iterable[str]) -> bool:
 
 def collect(config: Config) -> Catalogue:
     """All mutants of the configured files, ignored ones included, in a stable order."""
+    # libcst is imported here, on first use: `importmut run` starts its baseline before it needs the catalogue,
+    # and importing libcst takes a third of its start-up
+    from importmut.operators import OPERATOR_FUNCTIONS, OperatorOptions
+    from importmut.sites import SourceError, parse_file
+
     mutants: list[Mutant] = []
     warnings: list[str] = []
     sources: dict[str, bytes] = {}

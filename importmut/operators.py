@@ -12,10 +12,8 @@ from typing import Callable, Iterator, Sequence
 
 import libcst as cst
 
+from importmut.config import DEFAULT_OPERATORS, OPERATORS  # noqa: F401 - the names, with what they do
 from importmut.sites import MODULE_SCOPE, Binding, ParsedFile, Reference, Site
-
-OPERATORS = ("delete", "drop-name", "localize", "hoist", "fallback")
-DEFAULT_OPERATORS = ("delete", "drop-name", "localize", "fallback")
 FORCED_FALLBACK = 'raise ImportError("importmut: forced fallback")'
 
 

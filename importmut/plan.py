@@ -22,12 +22,15 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from importmut.coverage_map import IMPORT_TIME, CoverageMap
 from importmut.import_graph import ImportGraph
 from importmut.live import LivePatch, LivePlanner
 from importmut.mutants import Mutant
-from importmut.sites import Site
+
+if TYPE_CHECKING:
+    from importmut.sites import Site
 
 
 @dataclass(frozen=True)
