@@ -3,6 +3,7 @@
 Each operator takes a parsed file and one of its sites and returns zero or more `Mutation`s.
 All rewriting goes through libcst so that everything the mutation does not touch (comments,
 formatting, line endings, the file's encoding) is kept byte for byte.
+Their names are in config.py (OPERATORS), which loads without libcst.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import Callable, Iterator, Sequence
 
 import libcst as cst
 
-from importmut.config import DEFAULT_OPERATORS, OPERATORS  # noqa: F401 - the names, with what they do
 from importmut.sites import MODULE_SCOPE, Binding, ParsedFile, Reference, Site
+
 FORCED_FALLBACK = 'raise ImportError("importmut: forced fallback")'
 
 

@@ -6,8 +6,7 @@ import sys
 
 import pytest
 
-from importmut.config import Config, ConfigError, discover_paths, load_config
-from importmut.operators import DEFAULT_OPERATORS
+from importmut.config import DEFAULT_OPERATORS, Config, ConfigError, discover_paths, load_config
 
 
 def importmut_project(write_project, body: str, **files):

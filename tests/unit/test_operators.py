@@ -6,7 +6,8 @@ import textwrap
 
 import pytest
 
-from importmut.operators import FORCED_FALLBACK, OPERATOR_FUNCTIONS, OPERATORS, Mutation, OperatorOptions
+from importmut.config import OPERATORS
+from importmut.operators import FORCED_FALLBACK, OPERATOR_FUNCTIONS, Mutation, OperatorOptions
 from importmut.sites import MODULE_SCOPE, ParsedFile, Site, parse_file
 
 
